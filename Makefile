@@ -1,0 +1,50 @@
+# Kova. `make test` sets up everything it needs on a fresh machine (npm packages with Node 24,
+# the upstream test binaries) and runs every test. See README.md.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# Node.js 24 comes from the npm registry (the `node` devDependency): put it first on PATH.
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+NODE_DEPS := node_modules/.package-lock.json
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(NODE_DEPS): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+.PHONY: deps
+deps: $(NODE_DEPS) ## Install npm packages (and with them Node.js 24)
+
+.PHONY: tools
+tools: ## Build kube-apiserver, kubectl, etcd and helm from the Go module proxy (cached by version)
+	hack/tools/build.sh
+
+.PHONY: crds
+crds: $(NODE_DEPS) ## Generate crds/ from the TypeScript kind definitions
+	node operator/src/api/crdgen.ts
+
+.PHONY: check-crds
+check-crds: $(NODE_DEPS) ## Fail if crds/ differs from what `make crds` writes
+	node operator/src/api/crdgen.ts --check
+
+.PHONY: lint
+lint: $(NODE_DEPS) check-crds ## Type check, lint and format check
+	tsc --noEmit -p tsconfig.json
+	eslint --max-warnings 0 .
+	prettier --check --log-level warn .
+
+.PHONY: format
+format: $(NODE_DEPS) ## Format the sources with prettier
+	prettier --write --log-level warn .
+
+.PHONY: test
+test: $(NODE_DEPS) tools check-crds ## Run every test (unit, and integration on a real kube-apiserver + etcd)
+	mocha
+
+.PHONY: test-unit
+test-unit: $(NODE_DEPS) ## Run the unit tests only (no servers)
+	mocha --config .mocharc.unit.json
