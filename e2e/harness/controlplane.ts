@@ -19,7 +19,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { request } from 'node:https';
-import { type AddressInfo, type Server, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -157,6 +157,8 @@ export class ControlPlane {
         '--allow-privileged=true',
         // No kubernetes Service endpoints for a loopback advertise address (refused otherwise).
         '--endpoint-reconciler-type=none',
+        // No kube-controller-manager creates `default` ServiceAccounts, which this plugin demands of pods.
+        '--disable-admission-plugins=ServiceAccount',
         ...(options.apiserverFlags ?? []),
       ]);
       const server = `https://127.0.0.1:${securePort}`;
@@ -314,20 +316,22 @@ function httpGet(url: string, token?: string): Promise<number> {
   });
 }
 
+/**
+ * n free loopback ports, picked at random below the kernel's ephemeral range (32768-60999 here),
+ * where an outgoing connection could take the port between our check and the server's bind.
+ */
 async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<Server>((resolve, reject) => {
-          const s = createServer();
-          s.once('error', reject);
-          s.listen(0, '127.0.0.1', () => resolve(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  const ports: number[] = [];
+  while (ports.length < n) {
+    const port = 10_000 + Math.floor(Math.random() * 22_000);
+    if (ports.includes(port)) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    if (free) ports.push(port);
+  }
   return ports;
 }
 
