@@ -1,6 +1,7 @@
 // A Kova kind is defined once: its TypeBox spec/status schemas give both the TypeScript types
 // used by the controllers and gateway, and the CustomResourceDefinition generated into crds/.
-import type { V1CustomResourceDefinition, V1ObjectMeta } from '@kubernetes/client-node';
+import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
+import type { KubeObject } from '../kube/client.ts';
 import type { Static, TSchema } from 'typebox';
 import type { CelRule } from './schema.ts';
 
@@ -38,14 +39,15 @@ export interface KindDefinition<Spec extends TSchema = TSchema, Status extends T
 export interface KovaObject<Spec, Status = never> {
   apiVersion: typeof API_VERSION;
   kind: string;
-  metadata: V1ObjectMeta;
+  /** Object metadata as JSON carries it (timestamps are RFC 3339 strings). */
+  metadata: KubeObject['metadata'];
   spec: Spec;
   status?: Status;
 }
 
 export type ObjectOf<K extends KindDefinition> = KovaObject<
   Static<K['spec']>,
-  K['status'] extends TSchema ? Static<K['status']> : never
+  NonNullable<K['status']> extends TSchema ? Static<NonNullable<K['status']>> : never
 >;
 
 export function defineKind<Spec extends TSchema, Status extends TSchema>(

@@ -42,12 +42,25 @@ export class Controller {
     options.metrics?.queueDepth.set({ controller: this.name }, 0);
   }
 
-  /** Enqueues the keys map(obj) (default: the object's own key) on every change of an informer. */
-  watch<T extends KubeObject>(informer: Informer<T>, map: (obj: T) => string[] = (o) => [keyOf(o)]): this {
+  /**
+   * Enqueues the keys map(obj) (default: the object's own key) on every change of an informer;
+   * on an update, those of the old object too (e.g. a server that moved frees its old host).
+   */
+  watch<T extends KubeObject>(
+    informer: Informer<T>,
+    map: (obj: T) => (string | undefined)[] = (o) => [keyOf(o)],
+  ): this {
     const enqueue = (o: T) => {
-      for (const key of map(o)) this.queue.add(key);
+      for (const key of map(o)) if (key) this.queue.add(key);
     };
-    informer.addHandler({ add: enqueue, update: (_old, o) => enqueue(o), delete: enqueue });
+    informer.addHandler({
+      add: enqueue,
+      update: (old, o) => {
+        enqueue(old);
+        enqueue(o);
+      },
+      delete: enqueue,
+    });
     return this;
   }
 
@@ -75,6 +88,13 @@ export class Controller {
           result: result?.requeueAfterMs !== undefined ? 'requeue' : 'success',
         });
       } catch (err) {
+        if ((err as { code?: number }).code === 404) {
+          // The object went away under us (a stale cache): nothing left to do for this key.
+          log.debug({ controller, key }, 'object gone during reconcile');
+          this.queue.forget(key);
+          metrics?.reconciles.inc({ controller, result: 'success' });
+          continue;
+        }
         metrics?.reconciles.inc({ controller, result: 'error' });
         const failures = this.queue.limiter.failures(key);
         // Conflicts are routine (someone wrote first): retry quietly.

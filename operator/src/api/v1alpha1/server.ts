@@ -199,6 +199,15 @@ export const ServerStatus = Type.Object({
     Type.Array(Address, { description: 'Addresses by network; the API groups them by network label.' }),
   ),
   fault: Type.Optional(Fault),
+  retry: Type.Optional(
+    Type.Object(
+      {
+        numAttempts: Type.Integer({ minimum: 1, description: 'Build attempts so far (num_attempts).' }),
+        hosts: Type.Optional(set(Type.String(), { description: 'Hosts where a build attempt failed.' })),
+      },
+      { description: "Nova's retry record of a rescheduled build (filter_properties['retry'])." },
+    ),
+  ),
   launchedAt: Type.Optional(Type.String({ format: 'date-time', description: 'OS-SRV-USG:launched_at' })),
   terminatedAt: Type.Optional(Type.String({ format: 'date-time', description: 'OS-SRV-USG:terminated_at' })),
   observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),

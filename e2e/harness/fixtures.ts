@@ -1,0 +1,109 @@
+// Objects the integration tests create over and over: fake compute nodes, flavors, images,
+// servers; and polling helpers.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { API_VERSION } from '../../operator/src/api/kind.ts';
+import type { Server } from '../../operator/src/api/v1alpha1/index.ts';
+import { DRIVER_LABEL } from '../../operator/src/controllers/computehost.ts';
+import { FLAVORS, IMAGES, SERVERS } from '../../operator/src/controllers/server.ts';
+import { type KubeClient, isAlreadyExists } from '../../operator/src/kube/client.ts';
+import { NAMESPACES, NODES, collectionPath, objectPath } from '../../operator/src/kube/resources.ts';
+
+export interface NodeSize {
+  cpu: number;
+  memoryMb: number;
+  diskGb: number;
+}
+
+/** A Node object for the fake driver (no kubelet: its status is written here). */
+export async function createFakeNode(client: KubeClient, name: string, size: NodeSize): Promise<void> {
+  await client.create(collectionPath(NODES), {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: { [DRIVER_LABEL]: 'fake' } },
+  });
+  const resources = {
+    cpu: String(size.cpu),
+    memory: `${size.memoryMb}Mi`,
+    'ephemeral-storage': `${size.diskGb}Gi`,
+  };
+  await client.patch(objectPath(NODES, name, undefined, 'status'), {
+    status: {
+      capacity: resources,
+      allocatable: resources,
+      addresses: [{ type: 'InternalIP', address: '192.0.2.1' }],
+    },
+  });
+}
+
+export async function createNamespace(client: KubeClient, name: string): Promise<void> {
+  await client
+    .create(collectionPath(NAMESPACES), { apiVersion: 'v1', kind: 'Namespace', metadata: { name } })
+    .catch((e: unknown) => (isAlreadyExists(e) ? undefined : Promise.reject(e)));
+}
+
+export async function createFlavor(
+  client: KubeClient,
+  name: string,
+  spec: { vcpus: number; ram: number; disk: number; id?: string },
+): Promise<void> {
+  await client.create(collectionPath(FLAVORS), {
+    apiVersion: API_VERSION,
+    kind: 'Flavor',
+    metadata: { name },
+    spec: { name, ...spec },
+  });
+}
+
+export async function createImage(client: KubeClient, name: string): Promise<void> {
+  await client.create(collectionPath(IMAGES), {
+    apiVersion: API_VERSION,
+    kind: 'Image',
+    metadata: { name },
+    spec: { name, visibility: 'public', source: { nodePath: `/var/lib/kova/images/${name}.qcow2` } },
+  });
+}
+
+export function serverManifest(name: string, flavorRef: string, imageRef: string): Server {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'Server',
+    metadata: { name },
+    spec: { name, flavorRef, imageRef } as Server['spec'],
+  };
+}
+
+export async function createServer(client: KubeClient, namespace: string, s: Server): Promise<Server> {
+  return client.create<Server>(collectionPath(SERVERS, namespace), s);
+}
+
+export async function listServers(client: KubeClient, namespace?: string): Promise<Server[]> {
+  return (await client.list<Server>(collectionPath(SERVERS, namespace))).items;
+}
+
+export async function getServer(client: KubeClient, namespace: string, name: string): Promise<Server> {
+  return client.get<Server>(objectPath(SERVERS, name, namespace));
+}
+
+/** Polls until fn returns a value other than undefined/false; throws after timeoutMs. */
+export async function eventually<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`,
+      );
+    await sleep(intervalMs);
+  }
+}

@@ -1,0 +1,94 @@
+// Operator configuration: defaults, overridden by a YAML file (--config), overridden by flags.
+// Scheduler and compute options keep Nova's names and defaults (nova/conf/scheduler.py,
+// nova/conf/compute.py), so a Nova operator's knowledge carries over.
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from './scheduler/registry.ts';
+
+export interface ComputeConfig {
+  /** Nova's initial_*_allocation_ratio defaults; a ComputeHost's spec overrides them. */
+  cpu_allocation_ratio: number;
+  ram_allocation_ratio: number;
+  disk_allocation_ratio: number;
+  reserved_host_cpus: number;
+  reserved_host_memory_mb: number;
+  reserved_host_disk_mb: number;
+  /** A host is down when its heartbeat is older than this ([DEFAULT] service_down_time). */
+  service_down_time: number;
+  /** How often a compute service reports (report_interval). */
+  report_interval: number;
+  default_availability_zone: string;
+}
+
+export interface FakeDriverConfig {
+  /** Run the fake driver for nodes labelled compute.kova.io/driver=fake. */
+  enabled: boolean;
+  stateDir: string;
+  spawnDelayMs: number;
+  failOnHosts: string[];
+}
+
+export interface OperatorConfig {
+  /** Namespace of the operator's own objects (leases, heartbeats). */
+  namespace: string;
+  identity: string;
+  leaderElection: {
+    enabled: boolean;
+    leaseDurationMs: number;
+    renewDeadlineMs: number;
+    retryPeriodMs: number;
+  };
+  metrics: { host: string; port: number };
+  scheduler: SchedulerConfig;
+  compute: ComputeConfig;
+  fake: FakeDriverConfig;
+  /** Workers of the server controller and compute manager. */
+  workers: number;
+  logLevel: string;
+}
+
+export const DEFAULT_CONFIG: OperatorConfig = {
+  namespace: 'kova-system',
+  identity: '',
+  leaderElection: { enabled: true, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
+  metrics: { host: '0.0.0.0', port: 8080 },
+  scheduler: DEFAULT_SCHEDULER_CONFIG,
+  compute: {
+    cpu_allocation_ratio: 4.0,
+    ram_allocation_ratio: 1.0,
+    disk_allocation_ratio: 1.0,
+    reserved_host_cpus: 0,
+    reserved_host_memory_mb: 512,
+    reserved_host_disk_mb: 0,
+    service_down_time: 60,
+    report_interval: 10,
+    default_availability_zone: 'nova',
+  },
+  fake: { enabled: false, stateDir: '/var/lib/kova/fake', spawnDelayMs: 0, failOnHosts: [] },
+  workers: 4,
+  logLevel: 'info',
+};
+
+type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K];
+};
+
+function merge<T>(base: T, over: DeepPartial<T> | undefined): T {
+  if (!over) return base;
+  const out = { ...base } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(over)) {
+    const b = (base as Record<string, unknown>)[k];
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object'
+        ? merge(b, v as never)
+        : v;
+  }
+  return out as T;
+}
+
+export function loadConfig(file?: string, overrides?: DeepPartial<OperatorConfig>): OperatorConfig {
+  const fromFile = file ? (parse(readFileSync(file, 'utf8')) as DeepPartial<OperatorConfig>) : undefined;
+  return merge(merge(DEFAULT_CONFIG, fromFile), overrides);
+}
+
+export type { DeepPartial };

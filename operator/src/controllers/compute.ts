@@ -1,0 +1,163 @@
+// The compute manager (nova/compute/manager.py) for the hosts one virt driver serves: it builds
+// servers bound to those hosts, destroys deleted ones, heartbeats each host, and removes VMs no
+// server owns (Nova's _destroy_evacuated_instances / _cleanup_running_deleted_instances).
+// Every step is idempotent, so a crash at any point is mended by the next reconcile.
+import type { Logger } from 'pino';
+import type { Server } from '../api/v1alpha1/index.ts';
+import { SERVER_FINALIZER, activeStatus, buildFailedStatus, withStates } from '../compute/server.ts';
+import { BuildFailure, type Instance, type VirtDriver } from '../drivers/driver.ts';
+import { type KubeClient, isConflict, isNotFound } from '../kube/client.ts';
+import { LEASES, collectionPath, objectPath } from '../kube/resources.ts';
+import { hasFinalizer, replaceStatus, setFinalizer } from '../kube/writes.ts';
+import type { Clock } from '../runtime/clock.ts';
+import { type EventRecorder, microTime } from '../runtime/events.ts';
+import type { Informer } from '../runtime/informer.ts';
+import { SERVERS } from './server.ts';
+
+/** Label of a host's heartbeat Lease; its value is the host name. */
+export const HEARTBEAT_LABEL = 'compute.kova.io/heartbeat';
+export const heartbeatLeaseName = (host: string) => `compute-${host}`;
+
+export interface ComputeManagerDeps {
+  client: KubeClient;
+  driver: VirtDriver;
+  servers: Informer<Server>;
+  /** Whether this compute manager serves host. */
+  ownsHost: (host: string) => boolean;
+  /** The hosts it serves now (for heartbeats and the orphan sweep). */
+  hosts: () => string[];
+  maxAttempts: number;
+  events: EventRecorder;
+  clock: Clock;
+  log: Logger;
+}
+
+function instanceOf(s: Server): Instance {
+  const f = s.status!.flavor!;
+  return {
+    uuid: s.metadata.uid!,
+    key: `${s.metadata.namespace}/${s.metadata.name}`,
+    displayName: s.spec.name,
+    host: s.status!.host!,
+    flavor: { name: f.name, vcpus: f.vcpus, ram: f.ram, disk: f.disk, ephemeral: f.ephemeral, swap: f.swap },
+    imageRef: s.status?.image?.id,
+    userData: s.spec.userData,
+    metadata: s.spec.metadata,
+  };
+}
+
+export function computeReconciler(d: ComputeManagerDeps) {
+  const nowIso = () => new Date(d.clock.now()).toISOString();
+
+  async function destroy(server: Server, host: string): Promise<void> {
+    let s = server;
+    if (s.status?.taskState !== 'deleting') {
+      s = await replaceStatus(d.client, SERVERS, s, withStates(s.status!, s.status!.vmState!, 'deleting'));
+    }
+    await d.driver.destroy(host, s.metadata.uid!);
+    await setFinalizer(d.client, SERVERS, s, SERVER_FINALIZER, false);
+  }
+
+  async function build(server: Server, host: string): Promise<void> {
+    let s = server;
+    if (s.status!.taskState === 'networking') {
+      s = await replaceStatus(d.client, SERVERS, s, withStates(s.status!, 'building', 'spawning'));
+    }
+    try {
+      const { addresses } = await d.driver.spawn(instanceOf(s));
+      await replaceStatus(d.client, SERVERS, s, activeStatus(s.status!, addresses, nowIso()));
+    } catch (err) {
+      if (!(err instanceof BuildFailure)) throw err; // transient: retried with backoff
+      // Nova's reschedule: clean up here, then let the scheduler try another host.
+      await d.driver.destroy(host, s.metadata.uid!);
+      const next = buildFailedStatus(s.status!, s.metadata.uid!, host, err.message, d.maxAttempts, nowIso());
+      await replaceStatus(d.client, SERVERS, s, next);
+      const reason = next.vmState === 'error' ? 'MaxRetriesExceeded' : 'Rescheduled';
+      d.events.event(s, 'Warning', reason, 'Build', `build on ${host} failed: ${err.message}`);
+    }
+  }
+
+  return async (key: string): Promise<void> => {
+    const server = d.servers.get(key);
+    const host = server?.status?.host;
+    if (!server || !host || !d.ownsHost(host)) return;
+    if (server.metadata.deletionTimestamp) {
+      if (hasFinalizer(server, SERVER_FINALIZER)) await destroy(server, host);
+      return;
+    }
+    const task = server.status?.taskState;
+    if (server.status?.vmState === 'building' && (task === 'networking' || task === 'spawning')) {
+      await build(server, host);
+    }
+  };
+}
+
+/**
+ * Destroys VMs on the served hosts that no server bound to that host owns: left by a crash
+ * between a reschedule and its clean-up, or by a delete done while the host was down.
+ * Returns the Nova ids destroyed.
+ */
+export async function sweepOrphans(d: ComputeManagerDeps): Promise<string[]> {
+  const owned = new Map<string, Set<string>>();
+  for (const s of d.servers.list()) {
+    const host = s.status?.host;
+    if (!host) continue;
+    if (!owned.has(host)) owned.set(host, new Set());
+    owned.get(host)!.add(s.metadata.uid!);
+  }
+  const destroyed: string[] = [];
+  for (const host of d.hosts()) {
+    for (const uuid of await d.driver.listInstances(host)) {
+      if (owned.get(host)?.has(uuid)) continue;
+      d.log.warn({ host, uuid }, 'destroying a VM that no server owns');
+      await d.driver.destroy(host, uuid);
+      destroyed.push(uuid);
+    }
+  }
+  return destroyed;
+}
+
+/** Renews each served host's heartbeat Lease (Nova's service report, every report_interval). */
+export class Heartbeats {
+  private readonly versions = new Map<string, string>();
+  private readonly client: KubeClient;
+  private readonly namespace: string;
+  private readonly identity: string;
+  private readonly clock: Clock;
+
+  constructor(client: KubeClient, namespace: string, identity: string, clock: Clock) {
+    this.client = client;
+    this.namespace = namespace;
+    this.identity = identity;
+    this.clock = clock;
+  }
+
+  async beat(host: string, leaseDurationSeconds: number): Promise<void> {
+    const name = heartbeatLeaseName(host);
+    const lease = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: {
+        name,
+        namespace: this.namespace,
+        labels: { [HEARTBEAT_LABEL]: host },
+        resourceVersion: this.versions.get(host),
+      },
+      spec: { holderIdentity: this.identity, leaseDurationSeconds, renewTime: microTime(this.clock.now()) },
+    };
+    try {
+      const saved = lease.metadata.resourceVersion
+        ? await this.client.replace<typeof lease>(objectPath(LEASES, name, this.namespace), lease)
+        : await this.client.create<typeof lease>(collectionPath(LEASES, this.namespace), lease);
+      this.versions.set(host, saved.metadata.resourceVersion!);
+    } catch (err) {
+      if (!isConflict(err) && !isNotFound(err)) throw err;
+      // Someone else wrote it, or it is gone: read it (or start over) and renew next time.
+      const current = await this.client
+        .get<typeof lease>(objectPath(LEASES, name, this.namespace))
+        .catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      if (current) this.versions.set(host, current.metadata.resourceVersion!);
+      else this.versions.delete(host);
+    }
+  }
+}

@@ -1,0 +1,85 @@
+// The server controller: Nova's API + conductor part of a server's life. It takes a new Server
+// into BUILD (finalizer, flavor copy, image), turns a bad reference into ERROR with a fault, and
+// lets a deleted server go when no compute service can act for it (Nova's "local delete").
+// Scheduling is the scheduler's; spawning and destroying are the compute manager's.
+import type { Logger } from 'pino';
+import {
+  FlavorKind,
+  ImageKind,
+  ServerKind,
+  type ComputeHost,
+  type Flavor,
+  type Image,
+  type Server,
+} from '../api/v1alpha1/index.ts';
+import { SERVER_FINALIZER, initialStatus, resolveFlavor, resolveImage } from '../compute/server.ts';
+import type { KubeClient } from '../kube/client.ts';
+import { kovaResource } from '../kube/resources.ts';
+import { hasFinalizer, replaceStatus, setFinalizer } from '../kube/writes.ts';
+import type { Clock } from '../runtime/clock.ts';
+import type { EventRecorder } from '../runtime/events.ts';
+import type { Informer } from '../runtime/informer.ts';
+
+export const SERVERS = kovaResource(ServerKind);
+
+export interface ServerControllerDeps {
+  client: KubeClient;
+  servers: Informer<Server>;
+  flavors: Informer<Flavor>;
+  images: Informer<Image>;
+  computeHosts: Informer<ComputeHost>;
+  events: EventRecorder;
+  clock: Clock;
+  log: Logger;
+}
+
+export function serverReconciler(d: ServerControllerDeps) {
+  return async (key: string): Promise<void> => {
+    const server = d.servers.get(key);
+    if (!server) return;
+
+    if (server.metadata.deletionTimestamp) {
+      if (!hasFinalizer(server, SERVER_FINALIZER)) return;
+      const host = server.status?.host;
+      const compute = host ? d.computeHosts.get(host) : undefined;
+      // A server on a host whose compute service is up is destroyed by that compute manager.
+      if (host && compute?.status?.state === 'up' && !compute.spec.forcedDown) return;
+      if (host) {
+        d.events.event(
+          server,
+          'Warning',
+          'LocalDelete',
+          'Delete',
+          `compute host ${host} is down: deleted locally`,
+        );
+      }
+      await setFinalizer(d.client, SERVERS, server, SERVER_FINALIZER, false);
+      return;
+    }
+
+    if (!hasFinalizer(server, SERVER_FINALIZER)) {
+      await setFinalizer(d.client, SERVERS, server, SERVER_FINALIZER, true);
+      return; // the update comes back through the informer
+    }
+
+    if (!server.status?.vmState) {
+      const now = new Date(d.clock.now()).toISOString();
+      const flavor = resolveFlavor(server.spec.flavorRef, d.flavors.list());
+      const image = resolveImage(server.spec.imageRef, d.images.list());
+      const status = initialStatus(server, flavor, image, now);
+      await replaceStatus(d.client, SERVERS, server, status);
+      if (status.fault) d.events.event(server, 'Warning', 'BuildRefused', 'Create', status.fault.message);
+    }
+  };
+}
+
+/** Keys of servers to look at again when a flavor, image or compute host changes. */
+export function serversAwaiting(servers: Informer<Server>, match: (s: Server) => boolean): string[] {
+  return servers
+    .list()
+    .filter(match)
+    .map((s) => `${s.metadata.namespace}/${s.metadata.name}`);
+}
+
+export const FLAVORS = kovaResource(FlavorKind);
+export const IMAGES = kovaResource(ImageKind);
