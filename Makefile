@@ -45,6 +45,16 @@ format: $(NODE_DEPS) ## Format the sources with prettier
 test: $(NODE_DEPS) tools check-crds ## Run every test (unit, and integration on a real kube-apiserver + etcd)
 	mocha
 
+.PHONY: bench
+bench: $(NODE_DEPS) tools ## Run the benchmarks; each prints lines `BENCH <name>=<number> <unit>`
+	@for b in $$(find e2e/bench operator api-gateway -name '*.bench.ts' 2>/dev/null | sort); do \
+	  echo "--- $$b"; node "$$b"; \
+	done
+
+.PHONY: operator
+operator: $(NODE_DEPS) ## Run the operator against the current kubeconfig (ARGS="--fake-state-dir /tmp/fake" ...)
+	node operator/src/main.ts $(ARGS)
+
 .PHONY: test-unit
 test-unit: $(NODE_DEPS) ## Run the unit tests only (no servers)
 	mocha --config .mocharc.unit.json

@@ -7,6 +7,7 @@ import { DRIVER_LABEL } from '../../operator/src/controllers/computehost.ts';
 import { FLAVORS, IMAGES, SERVERS } from '../../operator/src/controllers/server.ts';
 import { type KubeClient, isAlreadyExists } from '../../operator/src/kube/client.ts';
 import { NAMESPACES, NODES, collectionPath, objectPath } from '../../operator/src/kube/resources.ts';
+import { Informer } from '../../operator/src/runtime/informer.ts';
 
 export interface NodeSize {
   cpu: number;
@@ -105,5 +106,51 @@ export async function eventually<T>(
         `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`,
       );
     await sleep(intervalMs);
+  }
+}
+
+/**
+ * Watches every Server and records, per server, each host it was bound to (a host set, cleared
+ * and set again is two bindings) and, per host, the most vCPUs its servers held at any moment.
+ */
+export class BindingRecorder {
+  readonly bindings = new Map<string, string[]>();
+  readonly peakVcpus = new Map<string, number>();
+  private readonly current = new Map<string, { host: string; vcpus: number }>();
+  private readonly informer: Informer<Server>;
+
+  constructor(client: KubeClient) {
+    this.informer = new Informer<Server>(client, SERVERS);
+    const seen = (s: Server) => {
+      const uid = s.metadata.uid!;
+      const host = s.status?.host;
+      const before = this.current.get(uid);
+      if (host && before?.host !== host) this.bindings.set(uid, [...(this.bindings.get(uid) ?? []), host]);
+      if (host) this.current.set(uid, { host, vcpus: s.status?.flavor?.vcpus ?? 0 });
+      else this.current.delete(uid);
+      const used = new Map<string, number>();
+      for (const c of this.current.values()) used.set(c.host, (used.get(c.host) ?? 0) + c.vcpus);
+      for (const [h, v] of used) this.peakVcpus.set(h, Math.max(v, this.peakVcpus.get(h) ?? 0));
+    };
+    this.informer.addHandler({
+      add: seen,
+      update: (_o, s) => seen(s),
+      delete: (s) => this.current.delete(s.metadata.uid!),
+    });
+  }
+
+  start(): Promise<void> {
+    return this.informer.start();
+  }
+
+  stop(): void {
+    this.informer.stop();
+  }
+
+  /** Servers bound more than once. */
+  reboundServers(): string[] {
+    return [...this.bindings]
+      .filter(([, hosts]) => hosts.length > 1)
+      .map(([uid, hosts]) => `${uid}: ${hosts.join(' -> ')}`);
   }
 }

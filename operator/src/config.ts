@@ -50,7 +50,8 @@ export interface OperatorConfig {
 export const DEFAULT_CONFIG: OperatorConfig = {
   namespace: 'kova-system',
   identity: '',
-  leaderElection: { enabled: true, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
+  // A standby takes over at most leaseDuration + 2 × retryPeriod after the leader dies (≤ 12 s).
+  leaderElection: { enabled: true, leaseDurationMs: 10_000, renewDeadlineMs: 7_000, retryPeriodMs: 1_000 },
   metrics: { host: '0.0.0.0', port: 8080 },
   scheduler: DEFAULT_SCHEDULER_CONFIG,
   compute: {

@@ -10,8 +10,10 @@ import { type KubeClient, isConflict, isNotFound } from '../kube/client.ts';
 import { LEASES, collectionPath, objectPath } from '../kube/resources.ts';
 import { hasFinalizer, replaceStatus, setFinalizer } from '../kube/writes.ts';
 import type { Clock } from '../runtime/clock.ts';
-import { type EventRecorder, microTime } from '../runtime/events.ts';
+import { microTime } from '../kube/lease.ts';
+import type { EventRecorder } from '../runtime/events.ts';
 import type { Informer } from '../runtime/informer.ts';
+import { WriteTracker } from '../runtime/writetracker.ts';
 import { SERVERS } from './server.ts';
 
 /** Label of a host's heartbeat Lease; its value is the host name. */
@@ -48,30 +50,38 @@ function instanceOf(s: Server): Instance {
 
 export function computeReconciler(d: ComputeManagerDeps) {
   const nowIso = () => new Date(d.clock.now()).toISOString();
+  const written = new WriteTracker();
+  /** A status write, remembered so that a reconcile on the not-yet-updated cache is skipped. */
+  const writeStatus = async (s: Server, status: NonNullable<Server['status']>): Promise<Server> => {
+    const saved = await replaceStatus(d.client, SERVERS, s, status);
+    written.wrote(s);
+    return saved;
+  };
 
   async function destroy(server: Server, host: string): Promise<void> {
     let s = server;
     if (s.status?.taskState !== 'deleting') {
-      s = await replaceStatus(d.client, SERVERS, s, withStates(s.status!, s.status!.vmState!, 'deleting'));
+      s = await writeStatus(s, withStates(s.status!, s.status!.vmState!, 'deleting'));
     }
     await d.driver.destroy(host, s.metadata.uid!);
     await setFinalizer(d.client, SERVERS, s, SERVER_FINALIZER, false);
+    written.forget(s);
   }
 
   async function build(server: Server, host: string): Promise<void> {
     let s = server;
     if (s.status!.taskState === 'networking') {
-      s = await replaceStatus(d.client, SERVERS, s, withStates(s.status!, 'building', 'spawning'));
+      s = await writeStatus(s, withStates(s.status!, 'building', 'spawning'));
     }
     try {
       const { addresses } = await d.driver.spawn(instanceOf(s));
-      await replaceStatus(d.client, SERVERS, s, activeStatus(s.status!, addresses, nowIso()));
+      await writeStatus(s, activeStatus(s.status!, addresses, nowIso()));
     } catch (err) {
       if (!(err instanceof BuildFailure)) throw err; // transient: retried with backoff
       // Nova's reschedule: clean up here, then let the scheduler try another host.
       await d.driver.destroy(host, s.metadata.uid!);
       const next = buildFailedStatus(s.status!, s.metadata.uid!, host, err.message, d.maxAttempts, nowIso());
-      await replaceStatus(d.client, SERVERS, s, next);
+      await writeStatus(s, next);
       const reason = next.vmState === 'error' ? 'MaxRetriesExceeded' : 'Rescheduled';
       d.events.event(s, 'Warning', reason, 'Build', `build on ${host} failed: ${err.message}`);
     }
@@ -80,7 +90,7 @@ export function computeReconciler(d: ComputeManagerDeps) {
   return async (key: string): Promise<void> => {
     const server = d.servers.get(key);
     const host = server?.status?.host;
-    if (!server || !host || !d.ownsHost(host)) return;
+    if (!server || !host || !d.ownsHost(host) || written.isStale(server)) return;
     if (server.metadata.deletionTimestamp) {
       if (hasFinalizer(server, SERVER_FINALIZER)) await destroy(server, host);
       return;

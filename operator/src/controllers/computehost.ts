@@ -6,6 +6,7 @@ import { API_VERSION } from '../api/kind.ts';
 import { ComputeHostKind, type ComputeHost, type Server } from '../api/v1alpha1/index.ts';
 import type { ComputeConfig } from '../config.ts';
 import type { KubeClient, KubeObject } from '../kube/client.ts';
+import type { Lease } from '../kube/lease.ts';
 import { parseQuantity, podRequest } from '../kube/quantity.ts';
 import { collectionPath, kovaResource } from '../kube/resources.ts';
 import { patchStatus } from '../kube/writes.ts';
@@ -27,9 +28,6 @@ export interface Node extends KubeObject {
 export interface Pod extends KubeObject {
   spec: { nodeName?: string } & Parameters<typeof podRequest>[0];
   status?: { phase?: string };
-}
-export interface Lease extends KubeObject {
-  spec: { holderIdentity?: string; leaseDurationSeconds?: number; renewTime?: string };
 }
 
 type HostStatus = NonNullable<ComputeHost['status']>;
@@ -58,7 +56,7 @@ export function capacityOf(node: Node, pods: readonly Pod[]): NonNullable<HostSt
 
 /** up while the heartbeat is younger than service_down_time (Nova's servicegroup DB driver). */
 export function serviceState(lease: Lease | undefined, now: number, serviceDownTime: number): 'up' | 'down' {
-  const renewed = lease?.spec.renewTime ? Date.parse(lease.spec.renewTime) : NaN;
+  const renewed = lease?.spec?.renewTime ? Date.parse(lease.spec!.renewTime) : NaN;
   return Number.isFinite(renewed) && now - renewed <= serviceDownTime * 1000 ? 'up' : 'down';
 }
 
@@ -109,8 +107,8 @@ export function computeHostReconciler(d: ComputeHostDeps) {
     const desired: Partial<HostStatus> = {
       state,
       usage: usageOf(name, d.servers.list()),
-      ...(lease?.spec.renewTime
-        ? { lastHeartbeatTime: new Date(Date.parse(lease.spec.renewTime)).toISOString() }
+      ...(lease?.spec?.renewTime
+        ? { lastHeartbeatTime: new Date(Date.parse(lease.spec!.renewTime)).toISOString() }
         : {}),
       ...(node ? { capacity: capacityOf(node, d.pods.list()) } : {}),
       ...(driver === 'fake' || driver === 'libvirt' || driver === 'kubevirt' ? { driver } : {}),
@@ -124,9 +122,9 @@ export function computeHostReconciler(d: ComputeHostDeps) {
     );
     if (changed) await patchStatus(d.client, COMPUTE_HOSTS, ch, desired);
     // Look again when the heartbeat would go stale, to mark the host down.
-    if (state === 'up' && lease?.spec.renewTime) {
+    if (state === 'up' && lease?.spec?.renewTime) {
       return {
-        requeueAfterMs: Date.parse(lease.spec.renewTime) + d.config.service_down_time * 1000 - now + 1,
+        requeueAfterMs: Date.parse(lease.spec!.renewTime) + d.config.service_down_time * 1000 - now + 1,
       };
     }
   };

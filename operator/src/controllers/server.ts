@@ -19,6 +19,7 @@ import { hasFinalizer, replaceStatus, setFinalizer } from '../kube/writes.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import type { Informer } from '../runtime/informer.ts';
+import { WriteTracker } from '../runtime/writetracker.ts';
 
 export const SERVERS = kovaResource(ServerKind);
 
@@ -34,9 +35,10 @@ export interface ServerControllerDeps {
 }
 
 export function serverReconciler(d: ServerControllerDeps) {
+  const written = new WriteTracker();
   return async (key: string): Promise<void> => {
     const server = d.servers.get(key);
-    if (!server) return;
+    if (!server || written.isStale(server)) return;
 
     if (server.metadata.deletionTimestamp) {
       if (!hasFinalizer(server, SERVER_FINALIZER)) return;
@@ -54,11 +56,13 @@ export function serverReconciler(d: ServerControllerDeps) {
         );
       }
       await setFinalizer(d.client, SERVERS, server, SERVER_FINALIZER, false);
+      written.forget(server);
       return;
     }
 
     if (!hasFinalizer(server, SERVER_FINALIZER)) {
       await setFinalizer(d.client, SERVERS, server, SERVER_FINALIZER, true);
+      written.wrote(server);
       return; // the update comes back through the informer
     }
 
@@ -68,6 +72,7 @@ export function serverReconciler(d: ServerControllerDeps) {
       const image = resolveImage(server.spec.imageRef, d.images.list());
       const status = initialStatus(server, flavor, image, now);
       await replaceStatus(d.client, SERVERS, server, status);
+      written.wrote(server);
       if (status.fault) d.events.event(server, 'Warning', 'BuildRefused', 'Create', status.fault.message);
     }
   };

@@ -164,7 +164,8 @@ export class KubeClient {
       signal: init.signal,
     });
     const text = await res.text();
-    const parsed: unknown = text ? JSON.parse(text) : undefined;
+    const json = res.headers.get('content-type')?.includes('json') ?? false;
+    const parsed: unknown = text && json ? JSON.parse(text) : text || undefined; // e.g. /metrics is text
     if (!res.ok) {
       const status = (parsed ?? {}) as { reason?: string; message?: string };
       throw new KubeError(

@@ -45,13 +45,16 @@ export class Controller {
   /**
    * Enqueues the keys map(obj) (default: the object's own key) on every change of an informer;
    * on an update, those of the old object too (e.g. a server that moved frees its old host).
+   * With delayMs, the keys are reconciled that long after the first change, so a burst of
+   * changes costs one reconcile (for derived, display-only state).
    */
   watch<T extends KubeObject>(
     informer: Informer<T>,
     map: (obj: T) => (string | undefined)[] = (o) => [keyOf(o)],
+    options: { delayMs?: number } = {},
   ): this {
     const enqueue = (o: T) => {
-      for (const key of map(o)) if (key) this.queue.add(key);
+      for (const key of map(o)) if (key) this.queue.addAfter(key, options.delayMs ?? 0);
     };
     informer.addHandler({
       add: enqueue,

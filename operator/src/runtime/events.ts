@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { KubeClient, KubeObject } from '../kube/client.ts';
+import { microTime } from '../kube/lease.ts';
 import { EVENTS, collectionPath } from '../kube/resources.ts';
 import { type Clock, realClock } from './clock.ts';
 
@@ -14,11 +15,6 @@ export interface EventRecorderOptions {
   instance: string; // reportingInstance: this process
   log: Logger;
   clock?: Clock;
-}
-
-/** Kubernetes MicroTime: RFC 3339 with microseconds. */
-export function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
 export class EventRecorder {

@@ -61,8 +61,19 @@ export class Informer<T extends KubeObject> {
     this.synced = new Promise((resolve) => (this.syncedResolve = resolve));
   }
 
+  /**
+   * Adds a handler. Like client-go's AddEventHandler, it is first told of every object already
+   * cached (as adds), so a handler added after the first list misses nothing.
+   */
   addHandler(h: InformerHandler<T>): void {
     this.handlers.push(h);
+    for (const obj of this.store.values()) {
+      try {
+        h.add?.(obj);
+      } catch (err) {
+        this.options.log?.error({ err, resource: this.resource.plural }, 'informer handler failed');
+      }
+    }
   }
 
   get(key: string): T | undefined {

@@ -1,0 +1,293 @@
+// The operator process: informers (always, so a standby is warm), and, while it leads, the
+// controllers: server (Nova API/conductor), scheduler, compute hosts, and the compute manager of
+// the in-process fake driver. Leadership lost means stop at once (onLostLeadership).
+import { hostname } from 'node:os';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { Aggregate, ComputeHost, Flavor, Image, Server } from './api/v1alpha1/index.ts';
+import { AggregateKind } from './api/v1alpha1/index.ts';
+import type { OperatorConfig } from './config.ts';
+import {
+  Heartbeats,
+  computeReconciler,
+  HEARTBEAT_LABEL,
+  sweepOrphans,
+  type ComputeManagerDeps,
+} from './controllers/compute.ts';
+import {
+  COMPUTE_HOSTS,
+  DRIVER_LABEL,
+  computeHostReconciler,
+  type Node,
+  type Pod,
+} from './controllers/computehost.ts';
+import type { Lease } from './kube/lease.ts';
+import { FLAVORS, IMAGES, SERVERS, serverReconciler, serversAwaiting } from './controllers/server.ts';
+import { FakeDriver } from './drivers/fake.ts';
+import { KubeClient, type KubeObject } from './kube/client.ts';
+import { LEASES, NODES, PODS, type Resource, kovaResource } from './kube/resources.ts';
+import { type Clock, realClock } from './runtime/clock.ts';
+import { Controller } from './runtime/controller.ts';
+import { EventRecorder } from './runtime/events.ts';
+import { Informer, type InformerOptions } from './runtime/informer.ts';
+import { LeaderElector } from './runtime/leaderelection.ts';
+import { RuntimeMetrics } from './runtime/metrics.ts';
+import { SchedulerCache } from './scheduler/cache.ts';
+import { schedulerReconciler } from './scheduler/scheduler.ts';
+
+export interface OperatorOptions {
+  kubeConfig: KubeConfig;
+  config: OperatorConfig;
+  log: Logger;
+  clock?: Clock;
+  metrics?: RuntimeMetrics;
+  /** Called when leadership is lost; the process should exit (default: nothing). */
+  onLostLeadership?: () => void;
+}
+
+const ORPHAN_SWEEP_MS = 60_000;
+
+export class Operator {
+  readonly identity: string;
+  readonly metrics: RuntimeMetrics;
+  readonly client: KubeClient;
+  readonly fakeDriver?: FakeDriver;
+  readonly informers: {
+    servers: Informer<Server>;
+    flavors: Informer<Flavor>;
+    images: Informer<Image>;
+    computeHosts: Informer<ComputeHost>;
+    aggregates: Informer<Aggregate>;
+    nodes: Informer<Node>;
+    pods: Informer<Pod>;
+    leases: Informer<Lease>;
+  };
+  private readonly options: OperatorOptions;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly stopped = new AbortController();
+  private elector?: LeaderElector;
+  private leadingSince?: number;
+
+  private constructor(options: OperatorOptions, client: KubeClient, metrics: RuntimeMetrics) {
+    this.options = options;
+    this.client = client;
+    this.metrics = metrics;
+    this.clock = options.clock ?? realClock;
+    this.log = options.log;
+    const { config } = options;
+    this.identity = config.identity || `${hostname()}-${process.pid}`;
+    const inf = <T extends KubeObject>(r: Resource, o: InformerOptions = {}) =>
+      new Informer<T>(client, r, { clock: this.clock, log: this.log, resyncMs: 10 * 60_000, ...o });
+    this.informers = {
+      servers: inf<Server>(SERVERS),
+      flavors: inf<Flavor>(FLAVORS),
+      images: inf<Image>(IMAGES),
+      computeHosts: inf<ComputeHost>(COMPUTE_HOSTS),
+      aggregates: inf<Aggregate>(kovaResource(AggregateKind)),
+      nodes: inf<Node>(NODES, { labelSelector: DRIVER_LABEL }),
+      pods: inf<Pod>(PODS),
+      leases: inf<Lease>(LEASES, { namespace: config.namespace, labelSelector: HEARTBEAT_LABEL }),
+    };
+    if (config.fake.enabled) {
+      this.fakeDriver = new FakeDriver({
+        stateDir: config.fake.stateDir,
+        spawnDelayMs: config.fake.spawnDelayMs,
+        failOnHosts: config.fake.failOnHosts,
+      });
+    }
+  }
+
+  static async create(options: OperatorOptions): Promise<Operator> {
+    const metrics = options.metrics ?? new RuntimeMetrics();
+    const client = await KubeClient.create(options.kubeConfig, {
+      onRequest: metrics.countRequest,
+      userAgent: 'kova-operator',
+    });
+    return new Operator(options, client, metrics);
+  }
+
+  get leading(): boolean {
+    return this.leadingSince !== undefined;
+  }
+
+  /** Informer caches filled. */
+  async synced(): Promise<void> {
+    await Promise.all(Object.values(this.informers).map((i) => i.synced));
+  }
+
+  /** Runs until stop(): informers always; controllers while leading. */
+  async run(): Promise<void> {
+    for (const i of Object.values(this.informers)) void i.start();
+    await this.synced();
+    const { config } = this.options;
+    if (!config.leaderElection.enabled) {
+      await this.lead(this.stopped.signal);
+      return;
+    }
+    this.elector = new LeaderElector({
+      client: this.client,
+      namespace: config.namespace,
+      name: 'kova-operator',
+      identity: this.identity,
+      leaseDurationMs: config.leaderElection.leaseDurationMs,
+      renewDeadlineMs: config.leaderElection.renewDeadlineMs,
+      retryPeriodMs: config.leaderElection.retryPeriodMs,
+      clock: this.clock,
+      log: this.log,
+      onStartedLeading: (signal) => this.lead(signal),
+      onStoppedLeading: () => {
+        if (this.stopped.signal.aborted) return;
+        this.log.error({ identity: this.identity }, 'leadership lost');
+        this.options.onLostLeadership?.();
+      },
+      onNewLeader: (leader) => this.log.info({ leader }, 'new leader'),
+    });
+    await this.elector.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped.abort();
+    await this.elector?.stop();
+    for (const i of Object.values(this.informers)) i.stop();
+    await this.client.close();
+  }
+
+  /** The controllers, until signal aborts. */
+  private async lead(signal: AbortSignal): Promise<void> {
+    this.leadingSince = this.clock.now();
+    this.log.info({ identity: this.identity }, 'leading: starting controllers');
+    const { config } = this.options;
+    const { servers, flavors, images, computeHosts, aggregates, nodes, pods, leases } = this.informers;
+    const base = { clock: this.clock, log: this.log, metrics: this.metrics };
+    const events = new EventRecorder({
+      client: this.client,
+      controller: 'compute.kova.io/operator',
+      instance: this.identity,
+      log: this.log,
+      clock: this.clock,
+    });
+    const mayWrite = () => !signal.aborted;
+    const serverKey = (s: Server) => [`${s.metadata.namespace}/${s.metadata.name}`];
+    const pending = (s: Server) => !s.status?.vmState;
+
+    const serverController = new Controller({
+      ...base,
+      name: 'server',
+      workers: config.workers,
+      reconcile: serverReconciler({
+        client: this.client,
+        servers,
+        flavors,
+        images,
+        computeHosts,
+        events,
+        ...base,
+      }),
+    })
+      .watch(servers, serverKey)
+      .watch(flavors, () => serversAwaiting(servers, pending))
+      .watch(images, () => serversAwaiting(servers, pending))
+      .watch(computeHosts, (ch) =>
+        serversAwaiting(
+          servers,
+          (s) => !!s.metadata.deletionTimestamp && s.status?.host === ch.metadata.name,
+        ),
+      );
+
+    const cache = new SchedulerCache({
+      servers,
+      computeHosts,
+      aggregates,
+      config: config.compute,
+      clock: this.clock,
+    });
+    const scheduler = new Controller({
+      ...base,
+      name: 'scheduler',
+      workers: 1, // one decision at a time: the cache never hands out the same room twice
+      reconcile: schedulerReconciler({
+        client: this.client,
+        servers,
+        cache,
+        config: config.scheduler,
+        events,
+        mayWrite,
+        ...base,
+      }),
+    }).watch(servers, serverKey);
+
+    const hostController = new Controller({
+      ...base,
+      name: 'computehost',
+      workers: 2,
+      reconcile: computeHostReconciler({
+        client: this.client,
+        nodes,
+        pods,
+        leases,
+        servers,
+        computeHosts,
+        config: config.compute,
+        ...base,
+      }),
+    })
+      .watch(nodes)
+      .watch(computeHosts)
+      .watch(pods, (p) => [p.spec.nodeName])
+      .watch(leases, (l) => [l.metadata.labels?.[HEARTBEAT_LABEL]])
+      // Usage is for display (the scheduler counts servers itself): refresh it at most every 2 s.
+      .watch(servers, (s) => [s.status?.host], { delayMs: 2000 });
+
+    const running = [serverController.run(signal), scheduler.run(signal), hostController.run(signal)];
+
+    if (this.fakeDriver) {
+      const fakeHosts = () =>
+        nodes
+          .list()
+          .filter((n) => n.metadata.labels?.[DRIVER_LABEL] === 'fake')
+          .map((n) => n.metadata.name!);
+      const deps: ComputeManagerDeps = {
+        client: this.client,
+        driver: this.fakeDriver,
+        servers,
+        ownsHost: (h) => nodes.get(h)?.metadata.labels?.[DRIVER_LABEL] === 'fake',
+        hosts: fakeHosts,
+        maxAttempts: config.scheduler.max_attempts,
+        events,
+        ...base,
+      };
+      const compute = new Controller({
+        ...base,
+        name: 'compute-fake',
+        workers: config.workers,
+        reconcile: computeReconciler(deps),
+      }).watch(servers, serverKey);
+      running.push(compute.run(signal));
+      running.push(
+        this.periodic(signal, config.compute.report_interval * 1000, () => this.heartbeat(fakeHosts())),
+      );
+      running.push(this.periodic(signal, ORPHAN_SWEEP_MS, () => sweepOrphans(deps).then(() => undefined)));
+    }
+    await Promise.all(running);
+    this.leadingSince = undefined;
+  }
+
+  private heartbeats?: Heartbeats;
+  private async heartbeat(hosts: string[]): Promise<void> {
+    this.heartbeats ??= new Heartbeats(this.client, this.options.config.namespace, this.identity, this.clock);
+    const duration = this.options.config.compute.service_down_time;
+    await Promise.all(hosts.map((h) => this.heartbeats!.beat(h, duration)));
+  }
+
+  /** Runs fn now and then every periodMs until signal aborts; failures are logged. */
+  private async periodic(signal: AbortSignal, periodMs: number, fn: () => Promise<void>): Promise<void> {
+    while (!signal.aborted) {
+      await fn().catch((err: unknown) => this.log.warn({ err }, 'periodic task failed'));
+      await new Promise<void>((resolve) => {
+        const cancel = this.clock.after(periodMs, resolve);
+        signal.addEventListener('abort', () => (cancel(), resolve()), { once: true });
+      });
+    }
+  }
+}
