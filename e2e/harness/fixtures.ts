@@ -32,8 +32,11 @@ export async function createFakeNode(client: KubeClient, name: string, size: Nod
       capacity: resources,
       allocatable: resources,
       addresses: [{ type: 'InternalIP', address: '192.0.2.1' }],
+      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'fake node' }],
     },
   });
+  // The apiserver taints new nodes not-ready; kube-controller-manager (absent here) lifts it.
+  await client.patch(objectPath(NODES, name), { spec: { taints: null } });
 }
 
 export async function createNamespace(client: KubeClient, name: string): Promise<void> {

@@ -3,7 +3,7 @@
 // nova/conf/compute.py), so a Nova operator's knowledge carries over.
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from './scheduler/registry.ts';
+import type { SchedulerConfig } from './scheduler/registry.ts';
 
 export interface ComputeConfig {
   /** Nova's initial_*_allocation_ratio defaults; a ComputeHost's spec overrides them. */
@@ -39,7 +39,10 @@ export interface OperatorConfig {
     retryPeriodMs: number;
   };
   metrics: { host: string; port: number };
-  scheduler: SchedulerConfig;
+  /** Scheduler options with Nova's names (validated; see scheduler/config.ts). */
+  scheduler: Partial<SchedulerConfig>;
+  /** A YAML file of scheduler options, reloaded when it changes; it replaces `scheduler`. */
+  schedulerConfigFile?: string;
   compute: ComputeConfig;
   fake: FakeDriverConfig;
   /** Workers of the server controller and compute manager. */
@@ -53,7 +56,7 @@ export const DEFAULT_CONFIG: OperatorConfig = {
   // A standby takes over at most leaseDuration + 2 × retryPeriod after the leader dies (≤ 12 s).
   leaderElection: { enabled: true, leaseDurationMs: 10_000, renewDeadlineMs: 7_000, retryPeriodMs: 1_000 },
   metrics: { host: '0.0.0.0', port: 8080 },
-  scheduler: DEFAULT_SCHEDULER_CONFIG,
+  scheduler: {},
   compute: {
     cpu_allocation_ratio: 4.0,
     ram_allocation_ratio: 1.0,

@@ -4,8 +4,8 @@
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { Aggregate, ComputeHost, Flavor, Image, Server } from './api/v1alpha1/index.ts';
-import { AggregateKind } from './api/v1alpha1/index.ts';
+import type { Aggregate, ComputeHost, Flavor, Image, Server, ServerGroup } from './api/v1alpha1/index.ts';
+import { AggregateKind, ServerGroupKind } from './api/v1alpha1/index.ts';
 import type { OperatorConfig } from './config.ts';
 import {
   Heartbeats,
@@ -33,7 +33,10 @@ import { Informer, type InformerOptions } from './runtime/informer.ts';
 import { LeaderElector } from './runtime/leaderelection.ts';
 import { RuntimeMetrics } from './runtime/metrics.ts';
 import { SchedulerCache } from './scheduler/cache.ts';
+import { loadSchedulerConfig, validateSchedulerConfig, watchSchedulerConfig } from './scheduler/config.ts';
+import { type SchedulerPlugins, buildPlugins } from './scheduler/registry.ts';
 import { schedulerReconciler } from './scheduler/scheduler.ts';
+import { Counter } from 'prom-client';
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
@@ -58,6 +61,7 @@ export class Operator {
     images: Informer<Image>;
     computeHosts: Informer<ComputeHost>;
     aggregates: Informer<Aggregate>;
+    serverGroups: Informer<ServerGroup>;
     nodes: Informer<Node>;
     pods: Informer<Pod>;
     leases: Informer<Lease>;
@@ -67,6 +71,9 @@ export class Operator {
   private readonly log: Logger;
   private readonly stopped = new AbortController();
   private elector?: LeaderElector;
+  /** The scheduler's configuration and plugins; replaced when its config file changes. */
+  private plugins: SchedulerPlugins;
+  private stopWatching?: () => void;
   private leadingSince?: number;
 
   private constructor(options: OperatorOptions, client: KubeClient, metrics: RuntimeMetrics) {
@@ -85,10 +92,31 @@ export class Operator {
       images: inf<Image>(IMAGES),
       computeHosts: inf<ComputeHost>(COMPUTE_HOSTS),
       aggregates: inf<Aggregate>(kovaResource(AggregateKind)),
+      serverGroups: inf<ServerGroup>(kovaResource(ServerGroupKind)),
       nodes: inf<Node>(NODES, { labelSelector: DRIVER_LABEL }),
       pods: inf<Pod>(PODS),
       leases: inf<Lease>(LEASES, { namespace: config.namespace, labelSelector: HEARTBEAT_LABEL }),
     };
+    const { schedulerConfigFile } = config;
+    this.plugins = buildPlugins(
+      schedulerConfigFile
+        ? loadSchedulerConfig(schedulerConfigFile)
+        : validateSchedulerConfig(config.scheduler),
+    );
+    if (schedulerConfigFile) {
+      this.stopWatching = watchSchedulerConfig(
+        schedulerConfigFile,
+        (c) => {
+          this.plugins = buildPlugins(c);
+          this.log.info({ file: schedulerConfigFile }, 'scheduler configuration reloaded');
+        },
+        (err) =>
+          this.log.error(
+            { err, file: schedulerConfigFile },
+            'scheduler configuration refused; keeping the previous one',
+          ),
+      );
+    }
     if (config.fake.enabled) {
       this.fakeDriver = new FakeDriver({
         stateDir: config.fake.stateDir,
@@ -96,6 +124,19 @@ export class Operator {
         failOnHosts: config.fake.failOnHosts,
       });
     }
+  }
+
+  private get eliminations(): Counter<'filter'> {
+    const name = 'kova_scheduler_filter_eliminations_total';
+    return (
+      (this.metrics.registry.getSingleMetric(name) as Counter<'filter'> | undefined) ??
+      new Counter({
+        name,
+        help: 'Hosts removed by each scheduler filter.',
+        labelNames: ['filter'],
+        registers: [this.metrics.registry],
+      })
+    );
   }
 
   static async create(options: OperatorOptions): Promise<Operator> {
@@ -146,8 +187,14 @@ export class Operator {
     await this.elector.run();
   }
 
+  /** The scheduler's current configuration. */
+  get schedulerConfig() {
+    return this.plugins.config;
+  }
+
   async stop(): Promise<void> {
     this.stopped.abort();
+    this.stopWatching?.();
     await this.elector?.stop();
     for (const i of Object.values(this.informers)) i.stop();
     await this.client.close();
@@ -158,7 +205,8 @@ export class Operator {
     this.leadingSince = this.clock.now();
     this.log.info({ identity: this.identity }, 'leading: starting controllers');
     const { config } = this.options;
-    const { servers, flavors, images, computeHosts, aggregates, nodes, pods, leases } = this.informers;
+    const { servers, flavors, images, computeHosts, aggregates, serverGroups, nodes, pods, leases } =
+      this.informers;
     const base = { clock: this.clock, log: this.log, metrics: this.metrics };
     const events = new EventRecorder({
       client: this.client,
@@ -199,6 +247,8 @@ export class Operator {
       servers,
       computeHosts,
       aggregates,
+      nodes,
+      serverGroups,
       config: config.compute,
       clock: this.clock,
     });
@@ -209,10 +259,12 @@ export class Operator {
       reconcile: schedulerReconciler({
         client: this.client,
         servers,
+        images,
         cache,
-        config: config.scheduler,
+        plugins: () => this.plugins,
         events,
         mayWrite,
+        eliminations: this.eliminations,
         ...base,
       }),
     }).watch(servers, serverKey);
@@ -253,7 +305,7 @@ export class Operator {
         servers,
         ownsHost: (h) => nodes.get(h)?.metadata.labels?.[DRIVER_LABEL] === 'fake',
         hosts: fakeHosts,
-        maxAttempts: config.scheduler.max_attempts,
+        maxAttempts: () => this.plugins.config.max_attempts,
         events,
         ...base,
       };

@@ -28,7 +28,8 @@ export interface ComputeManagerDeps {
   ownsHost: (host: string) => boolean;
   /** The hosts it serves now (for heartbeats and the orphan sweep). */
   hosts: () => string[];
-  maxAttempts: number;
+  /** Nova's [scheduler] max_attempts (may change when the scheduler config is reloaded). */
+  maxAttempts: () => number;
   events: EventRecorder;
   clock: Clock;
   log: Logger;
@@ -80,7 +81,14 @@ export function computeReconciler(d: ComputeManagerDeps) {
       if (!(err instanceof BuildFailure)) throw err; // transient: retried with backoff
       // Nova's reschedule: clean up here, then let the scheduler try another host.
       await d.driver.destroy(host, s.metadata.uid!);
-      const next = buildFailedStatus(s.status!, s.metadata.uid!, host, err.message, d.maxAttempts, nowIso());
+      const next = buildFailedStatus(
+        s.status!,
+        s.metadata.uid!,
+        host,
+        err.message,
+        d.maxAttempts(),
+        nowIso(),
+      );
       await writeStatus(s, next);
       const reason = next.vmState === 'error' ? 'MaxRetriesExceeded' : 'Rescheduled';
       d.events.event(s, 'Warning', reason, 'Build', `build on ${host} failed: ${err.message}`);

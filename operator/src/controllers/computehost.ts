@@ -23,7 +23,12 @@ export const DRIVER_LABEL = 'compute.kova.io/driver';
 export const SERVER_POD_LABEL = 'compute.kova.io/server-uid';
 
 export interface Node extends KubeObject {
-  status?: { allocatable?: Record<string, string>; addresses?: { type: string; address: string }[] };
+  spec?: { unschedulable?: boolean; taints?: { key: string; value?: string; effect: string }[] };
+  status?: {
+    allocatable?: Record<string, string>;
+    addresses?: { type: string; address: string }[];
+    conditions?: { type: string; status: string }[];
+  };
 }
 export interface Pod extends KubeObject {
   spec: { nodeName?: string } & Parameters<typeof podRequest>[0];

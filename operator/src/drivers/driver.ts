@@ -34,6 +34,16 @@ export interface HostInfo {
   hypervisorVersion: number;
 }
 
+/**
+ * Placement traits each driver gives its hosts: the image types it can boot
+ * (COMPUTE_IMAGE_TYPE_*, for query_placement_for_image_type_support).
+ */
+export const DRIVER_TRAITS: Record<string, string[]> = {
+  fake: ['COMPUTE_IMAGE_TYPE_RAW', 'COMPUTE_IMAGE_TYPE_QCOW2', 'COMPUTE_IMAGE_TYPE_ISO'],
+  libvirt: ['COMPUTE_IMAGE_TYPE_RAW', 'COMPUTE_IMAGE_TYPE_QCOW2', 'COMPUTE_IMAGE_TYPE_ISO'],
+  kubevirt: ['COMPUTE_IMAGE_TYPE_RAW', 'COMPUTE_IMAGE_TYPE_QCOW2'],
+};
+
 export type DriverPowerState = 'pending' | 'running' | 'paused' | 'shutdown' | 'crashed' | 'suspended';
 
 /** A build failure the compute manager may retry on another host (Nova's RescheduledException). */

@@ -1,137 +1,306 @@
-// The scheduler's view of the hosts, kept from informers: each host's limits (capacity, reserved
-// amounts and allocation ratios), its zone, and what the servers on it use. Decisions the
-// scheduler made but has not yet seen come back through the informer are counted as "assumed"
-// (as kube-scheduler assumes pods), so two decisions in a row never use the same room twice.
-import type { Aggregate, ComputeHost, Server } from '../api/v1alpha1/index.ts';
+// The scheduler's view of the hosts, kept incrementally from informers: each host's Nova
+// HostState (limits from capacity, reserved amounts and allocation ratios; zone and aggregates;
+// node readiness, taints and traits) and what the servers on it use. Decisions the scheduler made
+// but has not yet seen come back through the informer are "assumed" (as kube-scheduler assumes
+// pods), so two decisions in a row never use the same room twice. hostStates() costs nothing:
+// states are updated in place as events arrive.
+import type { Aggregate, ComputeHost, Server, ServerGroup } from '../api/v1alpha1/index.ts';
 import type { ComputeConfig } from '../config.ts';
+import type { Node } from '../controllers/computehost.ts';
+import { DRIVER_TRAITS } from '../drivers/driver.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { Informer } from '../runtime/informer.ts';
-import type { HostState, Resources } from './framework.ts';
+import type { AggregateInfo, HostState, InstanceOnHost, Resources, Taint } from './framework.ts';
 
-interface Claim extends Resources {
-  host: string;
-}
+/** Node labels trait.compute.kova.io/<TRAIT>=true give a host Placement traits. */
+export const TRAIT_LABEL_PREFIX = 'trait.compute.kova.io/';
 
 /** An assumed decision not confirmed by the informer within this long is dropped. */
 const ASSUME_TTL_MS = 30_000;
 
+/** vm/task states Nova counts as I/O-heavy (nova/compute/stats.py io_workload). */
+const IO_TASKS = new Set([
+  'resize_migrating',
+  'rebuilding',
+  'resize_prep',
+  'image_snapshot',
+  'image_backup',
+  'rescuing',
+  'unshelving',
+]);
+
+export interface Claim extends Resources {
+  host: string;
+  instance: InstanceOnHost;
+}
+
 /** What a server takes from its host: its flavor in Placement's resource classes. */
-export function claimOf(s: Server): Claim | undefined {
+export function claimOf(s: Server, group?: string): Claim | undefined {
   const host = s.status?.host;
   const f = s.status?.flavor;
   if (!host || !f) return undefined;
-  return { host, vcpus: f.vcpus, memoryMb: f.ram, diskGb: f.disk + f.ephemeral + Math.ceil(f.swap / 1024) };
+  return {
+    host,
+    vcpus: f.vcpus,
+    memoryMb: f.ram,
+    diskGb: f.disk + f.ephemeral + Math.ceil(f.swap / 1024),
+    instance: {
+      uuid: s.metadata.uid!,
+      projectId: s.metadata.namespace!,
+      flavorName: f.name,
+      vmState: s.status?.vmState,
+      taskState: s.status?.taskState,
+      serverGroup: group,
+    },
+  };
 }
 
-/** A host's limits: (total - reserved) × allocation ratio, per resource (Placement inventory). */
-export function hostLimits(ch: ComputeHost, config: ComputeConfig): Resources | undefined {
+const isIo = (i: InstanceOnHost) => i.vmState === 'building' || IO_TASKS.has(i.taskState ?? '');
+
+/** A host's usable resources (total less reserved) and allocation ratios, as Placement's inventory. */
+export function hostInventory(
+  ch: ComputeHost,
+  config: ComputeConfig,
+): { total: Resources; ratios: Resources } | undefined {
   const cap = ch.status?.capacity;
   if (!cap) return undefined;
   const s = ch.spec;
   return {
-    vcpus:
-      (cap.vcpus - (s.reservedHostCpus ?? config.reserved_host_cpus)) *
-      (s.cpuAllocationRatio ?? config.cpu_allocation_ratio),
-    memoryMb:
-      (cap.memoryMb - (s.reservedHostMemoryMb ?? config.reserved_host_memory_mb)) *
-      (s.ramAllocationRatio ?? config.ram_allocation_ratio),
-    diskGb:
-      (cap.localGb - Math.ceil((s.reservedHostDiskMb ?? config.reserved_host_disk_mb) / 1024)) *
-      (s.diskAllocationRatio ?? config.disk_allocation_ratio),
+    total: {
+      vcpus: cap.vcpus - (s.reservedHostCpus ?? config.reserved_host_cpus),
+      memoryMb: cap.memoryMb - (s.reservedHostMemoryMb ?? config.reserved_host_memory_mb),
+      diskGb: cap.localGb - Math.ceil((s.reservedHostDiskMb ?? config.reserved_host_disk_mb) / 1024),
+    },
+    ratios: {
+      vcpus: s.cpuAllocationRatio ?? config.cpu_allocation_ratio,
+      memoryMb: s.ramAllocationRatio ?? config.ram_allocation_ratio,
+      diskGb: s.diskAllocationRatio ?? config.disk_allocation_ratio,
+    },
   };
 }
 
+function aggregateInfo(a: Aggregate): AggregateInfo {
+  return {
+    name: a.spec.name,
+    uuid: a.metadata.uid!,
+    hosts: a.spec.hosts ?? [],
+    metadata: a.spec.metadata ?? {},
+    availabilityZone: a.spec.availabilityZone,
+  };
+}
+
+export interface SchedulerCacheDeps {
+  servers: Informer<Server>;
+  computeHosts: Informer<ComputeHost>;
+  aggregates: Informer<Aggregate>;
+  nodes: Informer<Node>;
+  serverGroups: Informer<ServerGroup>;
+  config: ComputeConfig;
+  clock: Clock;
+}
+
 export class SchedulerCache {
+  private readonly deps: SchedulerCacheDeps;
+  private readonly states = new Map<string, HostState>();
+  private list: HostState[] | undefined;
   private readonly observed = new Map<string, Claim>(); // by server uid
   private readonly assumed = new Map<string, Claim & { at: number }>();
-  private readonly computeHosts: Informer<ComputeHost>;
-  private readonly aggregates: Informer<Aggregate>;
-  private readonly config: ComputeConfig;
-  private readonly clock: Clock;
+  private readonly failedBuilds = new Map<string, number>();
 
-  constructor(deps: {
-    servers: Informer<Server>;
-    computeHosts: Informer<ComputeHost>;
-    aggregates: Informer<Aggregate>;
-    config: ComputeConfig;
-    clock: Clock;
-  }) {
-    this.computeHosts = deps.computeHosts;
-    this.aggregates = deps.aggregates;
-    this.config = deps.config;
-    this.clock = deps.clock;
-    const observe = (s: Server) => {
-      const uid = s.metadata.uid!;
-      const claim = claimOf(s);
-      if (claim) this.observed.set(uid, claim);
-      else this.observed.delete(uid);
-      const assumed = this.assumed.get(uid);
-      if (assumed && claim?.host === assumed.host) this.assumed.delete(uid); // confirmed
-    };
+  constructor(deps: SchedulerCacheDeps) {
+    this.deps = deps;
+    const rebuild = (name: string | undefined) => name && this.rebuildHost(name);
+    deps.computeHosts.addHandler({
+      add: (ch) => rebuild(ch.metadata.name),
+      update: (_o, ch) => rebuild(ch.metadata.name),
+      delete: (ch) => rebuild(ch.metadata.name),
+    });
+    deps.nodes.addHandler({
+      add: (n) => rebuild(n.metadata.name),
+      update: (_o, n) => rebuild(n.metadata.name),
+      delete: (n) => rebuild(n.metadata.name),
+    });
+    const rebuildMembers = (a: Aggregate) => a.spec.hosts?.forEach((h) => this.rebuildHost(h));
+    deps.aggregates.addHandler({
+      add: rebuildMembers,
+      update: (old, a) => {
+        rebuildMembers(old);
+        rebuildMembers(a);
+      },
+      delete: rebuildMembers,
+    });
     deps.servers.addHandler({
-      add: observe,
-      update: (_old, s) => observe(s),
+      add: (s) => this.observe(undefined, s),
+      update: (old, s) => this.observe(old, s),
       delete: (s) => {
-        this.observed.delete(s.metadata.uid!);
-        this.assumed.delete(s.metadata.uid!);
+        this.setClaim(s.metadata.uid!, undefined);
+        this.unassume(s.metadata.uid!);
       },
     });
+  }
+
+  /** The Nova id of the server group a server names (by uid or metadata.name in its project). */
+  groupOf(s: Server): ServerGroup | undefined {
+    const ref = s.spec.serverGroup;
+    if (!ref) return undefined;
+    return this.deps.serverGroups
+      .list()
+      .find(
+        (g) =>
+          g.metadata.namespace === s.metadata.namespace &&
+          (g.metadata.uid === ref || g.metadata.name === ref),
+      );
+  }
+
+  private observe(old: Server | undefined, s: Server): void {
+    const uid = s.metadata.uid!;
+    const claim = claimOf(s, this.groupOf(s)?.metadata.uid);
+    this.setClaim(uid, claim);
+    const assumed = this.assumed.get(uid);
+    if (assumed && claim?.host === assumed.host) this.unassume(uid); // confirmed
+    // BuildFailureWeigher's failed_builds: up on a failed build, back to 0 on a success.
+    const failedBefore = new Set(old?.status?.retry?.hosts ?? []);
+    for (const h of s.status?.retry?.hosts ?? []) {
+      if (!failedBefore.has(h)) this.failedBuilds.set(h, (this.failedBuilds.get(h) ?? 0) + 1);
+    }
+    if (s.status?.vmState === 'active' && old?.status?.vmState === 'building' && claim)
+      this.failedBuilds.set(claim.host, 0);
+    for (const h of new Set([
+      ...failedBefore,
+      ...(s.status?.retry?.hosts ?? []),
+      ...(claim ? [claim.host] : []),
+    ])) {
+      const st = this.states.get(h);
+      if (st) st.failedBuilds = this.failedBuilds.get(h) ?? 0;
+    }
+  }
+
+  private apply(c: Claim, sign: 1 | -1): void {
+    const st = this.states.get(c.host);
+    if (!st) return;
+    st.used.vcpus += sign * c.vcpus;
+    st.used.memoryMb += sign * c.memoryMb;
+    st.used.diskGb += sign * c.diskGb;
+    st.numInstances += sign;
+    if (isIo(c.instance)) st.numIoOps += sign;
+    if (sign > 0) st.instances.push(c.instance);
+    else st.instances = st.instances.filter((i) => i !== c.instance);
+  }
+
+  private setClaim(uid: string, claim: Claim | undefined): void {
+    const old = this.observed.get(uid);
+    if (old) this.apply(old, -1);
+    if (claim) {
+      this.observed.set(uid, claim);
+      this.apply(claim, 1);
+    } else {
+      this.observed.delete(uid);
+    }
   }
 
   isAssumed(uid: string): boolean {
     return this.assumed.has(uid);
   }
 
+  /** Counts a decision at once, before its binding is written and seen. */
   assume(uid: string, claim: Claim): void {
-    this.assumed.set(uid, { ...claim, at: this.clock.now() });
+    this.unassume(uid);
+    this.assumed.set(uid, { ...claim, at: this.deps.clock.now() });
+    this.apply(claim, 1);
   }
 
   forget(uid: string): void {
-    this.assumed.delete(uid);
+    this.unassume(uid);
   }
 
-  /** Every host with a reported capacity, with its usage including assumed decisions. */
+  private unassume(uid: string): void {
+    const a = this.assumed.get(uid);
+    if (!a) return;
+    this.assumed.delete(uid);
+    this.apply(a, -1);
+  }
+
+  /** Hosts of the other members of a group, placed or decided (one entry per member). */
+  memberHosts(groupUid: string, except: string): string[] {
+    const hosts: string[] = [];
+    for (const [uid, c] of this.observed) {
+      if (uid !== except && c.instance.serverGroup === groupUid && !this.assumed.has(uid)) hosts.push(c.host);
+    }
+    for (const [uid, c] of this.assumed)
+      if (uid !== except && c.instance.serverGroup === groupUid) hosts.push(c.host);
+    return hosts;
+  }
+
+  /** Every aggregate, for the request pre-filters. */
+  aggregates(): AggregateInfo[] {
+    return this.deps.aggregates.list().map(aggregateInfo);
+  }
+
+  /** Every schedulable host's state; updated in place as events arrive. */
   hostStates(): HostState[] {
-    const now = this.clock.now();
-    const used = new Map<string, Resources & { n: number }>();
-    const add = (c: Claim) => {
-      const u = used.get(c.host) ?? { vcpus: 0, memoryMb: 0, diskGb: 0, n: 0 };
-      u.vcpus += c.vcpus;
-      u.memoryMb += c.memoryMb;
-      u.diskGb += c.diskGb;
-      u.n++;
-      used.set(c.host, u);
+    const now = this.deps.clock.now();
+    for (const [uid, a] of this.assumed) if (now - a.at > ASSUME_TTL_MS) this.unassume(uid);
+    this.list ??= [...this.states.values()];
+    return this.list;
+  }
+
+  /** Recomputes host's state from its ComputeHost, Node and aggregates, keeping its usage. */
+  private rebuildHost(name: string): void {
+    const ch = this.deps.computeHosts.get(name);
+    const inventory = ch && hostInventory(ch, this.deps.config);
+    if (!ch || !inventory) {
+      if (this.states.delete(name)) this.list = undefined;
+      return;
+    }
+    const node = this.deps.nodes.get(name);
+    const aggregates = this.deps.aggregates
+      .list()
+      .filter((a) => a.spec.hosts?.includes(name))
+      .map(aggregateInfo);
+    const labels = node?.metadata.labels ?? {};
+    const traits = [
+      ...(DRIVER_TRAITS[ch.status?.driver ?? ''] ?? []),
+      ...Object.entries(labels)
+        .filter(([k, v]) => k.startsWith(TRAIT_LABEL_PREFIX) && v === 'true')
+        .map(([k]) => k.slice(TRAIT_LABEL_PREFIX.length)),
+    ];
+    const { total, ratios } = inventory;
+    const state: HostState = {
+      name,
+      hostIp: ch.status?.hostIp,
+      total,
+      allocationRatios: ratios,
+      limits: {
+        vcpus: total.vcpus * ratios.vcpus,
+        memoryMb: total.memoryMb * ratios.memoryMb,
+        diskGb: total.diskGb * ratios.diskGb,
+      },
+      used: { vcpus: 0, memoryMb: 0, diskGb: 0 },
+      numInstances: 0,
+      numIoOps: 0,
+      instances: [],
+      enabled: !ch.spec.disabled,
+      up: ch.status?.state === 'up' && !ch.spec.forcedDown,
+      availabilityZone:
+        aggregates.find((a) => a.availabilityZone)?.availabilityZone ??
+        this.deps.config.default_availability_zone,
+      aggregates,
+      hypervisorType: ch.status?.hypervisorType,
+      hypervisorVersion: ch.status?.hypervisorVersion,
+      cpuInfo: ch.status?.cpuInfo,
+      traits,
+      metrics: {},
+      failedBuilds: this.failedBuilds.get(name) ?? 0,
+      node: {
+        ready: node?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True',
+        unschedulable: node?.spec?.unschedulable ?? false,
+        taints: (node?.spec?.taints ?? []) as Taint[],
+        labels,
+      },
     };
-    for (const c of this.observed.values()) add(c);
-    for (const [uid, c] of this.assumed) {
-      if (now - c.at > ASSUME_TTL_MS) this.assumed.delete(uid);
-      else add(c);
-    }
-    const aggregates = this.aggregates.list();
-    const states: HostState[] = [];
-    for (const ch of this.computeHosts.list()) {
-      const name = ch.metadata.name!;
-      const limits = hostLimits(ch, this.config);
-      if (!limits) continue;
-      const mine = aggregates.filter((a) => a.spec.hosts?.includes(name));
-      const u = used.get(name) ?? { vcpus: 0, memoryMb: 0, diskGb: 0, n: 0 };
-      states.push({
-        name,
-        limits,
-        used: { vcpus: u.vcpus, memoryMb: u.memoryMb, diskGb: u.diskGb },
-        numInstances: u.n,
-        enabled: !ch.spec.disabled,
-        up: ch.status?.state === 'up' && !ch.spec.forcedDown,
-        availabilityZone:
-          mine.find((a) => a.spec.availabilityZone)?.spec.availabilityZone ??
-          this.config.default_availability_zone,
-        aggregates: mine.map((a) => ({
-          name: a.spec.name,
-          metadata: a.spec.metadata ?? {},
-          availabilityZone: a.spec.availabilityZone,
-        })),
-      });
-    }
-    return states;
+    this.states.set(name, state);
+    this.list = undefined;
+    for (const c of this.observed.values()) if (c.host === name) this.apply(c, 1);
+    for (const c of this.assumed.values()) if (c.host === name) this.apply(c, 1);
   }
 }

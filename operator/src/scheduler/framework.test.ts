@@ -1,29 +1,10 @@
 import { expect } from 'chai';
-import { type HostState, type RequestSpec, noValidHostMessage, normalize, selectHost } from './framework.ts';
+import { noValidHostMessage, normalize, selectHost } from './framework.ts';
 import { DEFAULT_SCHEDULER_CONFIG, buildFilters, buildWeighers } from './registry.ts';
+import { fakeHost, fakeSpec } from './testing.ts';
 
-function host(name: string, over: Partial<HostState> = {}): HostState {
-  return {
-    name,
-    limits: { vcpus: 16, memoryMb: 16384, diskGb: 100 },
-    used: { vcpus: 0, memoryMb: 0, diskGb: 0 },
-    numInstances: 0,
-    enabled: true,
-    up: true,
-    availabilityZone: 'nova',
-    aggregates: [],
-    ...over,
-  };
-}
-
-const spec = (over: Partial<RequestSpec> = {}): RequestSpec => ({
-  instanceUuid: 'uuid-1',
-  projectId: 'demo',
-  flavor: { name: 'm1.small', vcpus: 1, ram: 2048, disk: 20, ephemeral: 0, swap: 0 },
-  ignoreHosts: [],
-  schedulerHints: {},
-  ...over,
-});
+const host = fakeHost;
+const spec = fakeSpec;
 
 const filters = buildFilters(DEFAULT_SCHEDULER_CONFIG);
 const weighers = buildWeighers(DEFAULT_SCHEDULER_CONFIG);
@@ -40,9 +21,11 @@ describe('Scheduler framework (Nova FilterScheduler semantics)', () => {
   });
 
   it('counts swap (rounded up to GiB) and ephemeral disk against DISK_GB, as placement does', () => {
-    const s = spec({ flavor: { name: 'f', vcpus: 1, ram: 512, disk: 10, ephemeral: 5, swap: 1 } });
-    const tight = host('tight', { limits: { vcpus: 16, memoryMb: 16384, diskGb: 15 } });
-    const fits = host('fits', { limits: { vcpus: 16, memoryMb: 16384, diskGb: 16 } });
+    const s = spec({
+      flavor: { name: 'f', vcpus: 1, ram: 512, disk: 10, ephemeral: 5, swap: 1, extraSpecs: {} },
+    });
+    const tight = host('tight', { total: { vcpus: 16, memoryMb: 16384, diskGb: 15 } });
+    const fits = host('fits', { total: { vcpus: 16, memoryMb: 16384, diskGb: 16 } });
     expect(selectHost(filters, weighers, [tight, fits], s).host?.name).to.equal('fits');
   });
 
@@ -93,7 +76,8 @@ describe('Scheduler framework (Nova FilterScheduler semantics)', () => {
     expect(message).to.equal('No valid host was found. There are not enough hosts available.');
     expect(details).to.equal(
       "Filtering removed all hosts for the request with instance ID 'uuid-1'. Filter results: " +
-        "['Placement: (start: 2, end: 1)', 'RetryFilter: (start: 1, end: 1)', 'ComputeFilter: (start: 1, end: 0)']",
+        "['Placement: (start: 2, end: 1)', 'KubernetesNodeFilter: (start: 1, end: 1)', " +
+        "'RetryFilter: (start: 1, end: 1)', 'ComputeFilter: (start: 1, end: 0)']",
     );
   });
 

@@ -2,6 +2,7 @@
 // filters.py, weights.py): placement-style resource checks and filters remove hosts, weighers
 // rank the rest (each normalised to [0, 1], times its multiplier, summed), and the winner is
 // picked at random among the best `host_subset_size`. Everything here is pure.
+import type { PlacementRequest } from './placement.ts';
 
 /** Resources in Placement's classes: VCPU, MEMORY_MB, DISK_GB. */
 export interface Resources {
@@ -10,31 +11,113 @@ export interface Resources {
   diskGb: number;
 }
 
-/** One compute host as the scheduler sees it (Nova's HostState). */
-export interface HostState {
+/** A server on a host, as filters and weighers see it (Nova's HostState.instances). */
+export interface InstanceOnHost {
+  uuid: string;
+  projectId: string;
+  flavorName: string;
+  vmState?: string;
+  taskState?: string;
+  /** Nova id of its server group, if any. */
+  serverGroup?: string;
+}
+
+export interface AggregateInfo {
   name: string;
-  /** What servers may use: (total - reserved) * allocation ratio, per resource. */
+  /** Nova uuid (metadata.uid). */
+  uuid: string;
+  hosts: string[];
+  metadata: Record<string, string>;
+  availabilityZone?: string;
+}
+
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+}
+
+export interface Toleration {
+  key?: string;
+  operator?: 'Exists' | 'Equal';
+  value?: string;
+  effect?: Taint['effect'];
+}
+
+/** One compute host as the scheduler sees it (Nova's HostState, nova/scheduler/host_manager.py). */
+export interface HostState {
+  /** Nova's host and nodename: the Kubernetes node name. */
+  name: string;
+  hostIp?: string;
+  /** Physical resources less the reserved ones (vcpus_total, total_usable_ram_mb, total_usable_disk_gb). */
+  total: Resources;
+  /** cpu_, ram_ and disk_allocation_ratio. */
+  allocationRatios: Resources;
+  /** What servers may use: total × allocation ratio, per resource (Placement's capacity). */
   limits: Resources;
   /** What servers placed here (and decisions not yet observed) use. */
   used: Resources;
   numInstances: number;
+  /** Servers here in an I/O-heavy task: building, resizing, snapshotting, ... (num_io_ops). */
+  numIoOps: number;
+  instances: InstanceOnHost[];
   enabled: boolean;
   up: boolean;
   /** The host's availability zone (from its aggregates), or the default zone. */
   availabilityZone: string;
-  aggregates: { name: string; metadata: Record<string, string>; availabilityZone?: string }[];
+  aggregates: AggregateInfo[];
+  hypervisorType?: string;
+  hypervisorVersion?: number;
+  cpuInfo?: Record<string, unknown>;
+  /** Placement traits: the node's labels traits.kova.io/<TRAIT>=true, and the driver's own. */
+  traits: string[];
+  /** Named metrics the host reports (MetricsWeigher). */
+  metrics: Record<string, number>;
+  /** Builds that failed here since the last success (BuildFailureWeigher). */
+  failedBuilds: number;
+  /** The Kubernetes node behind the host. */
+  node: { ready: boolean; unschedulable: boolean; taints: Taint[]; labels: Record<string, string> };
 }
 
-/** What is being placed (Nova's RequestSpec). */
+/** What is being placed (Nova's RequestSpec, nova/objects/request_spec.py). */
 export interface RequestSpec {
   /** The server's Nova id. */
   instanceUuid: string;
   projectId: string;
-  flavor: { name: string; vcpus: number; ram: number; disk: number; ephemeral: number; swap: number };
+  userId?: string;
+  flavor: {
+    id?: string;
+    name: string;
+    vcpus: number;
+    ram: number;
+    disk: number;
+    ephemeral: number;
+    swap: number;
+    extraSpecs: Record<string, string>;
+  };
+  /** The image's id and properties (hw_*, img_*, os_*, architecture, ...). */
+  image: { id?: string; properties: Record<string, string> };
   availabilityZone?: string;
   /** Hosts to skip: where earlier attempts of this build failed (Nova's retry alternates). */
   ignoreHosts: string[];
+  /** Free-form hints: same_host, different_host, query, build_near_host_ip, cidr, group, ... */
   schedulerHints: Record<string, unknown>;
+  /** Servers of one multi-create request (min_count/max_count). */
+  numInstances: number;
+  /** The server group being joined, with where its other members are (placed or decided). */
+  instanceGroup?: {
+    uuid: string;
+    policy: 'affinity' | 'anti-affinity' | 'soft-affinity' | 'soft-anti-affinity';
+    maxServerPerHost?: number;
+    /** Host of each other member, one entry per member placed. */
+    memberHosts: string[];
+  };
+  /** 2.74 host: a destination to check with the filters (requested_destination). */
+  requestedHost?: string;
+  /** Kubernetes taints this server tolerates. */
+  tolerations: Toleration[];
+  /** Placement's request after the request pre-filters (set by the scheduler; see placement.ts). */
+  placement?: PlacementRequest;
 }
 
 /** A filter's verdict on one host: undefined passes; a string says why it does not. */
@@ -147,10 +230,4 @@ export function noValidHostMessage(
     message: 'No valid host was found. There are not enough hosts available.',
     details: `Filtering removed all hosts for the request with instance ID '${spec.instanceUuid}'. Filter results: [${log}]`,
   };
-}
-
-/** What a server asks of a host, in Placement's resource classes. */
-export function requestedResources(spec: RequestSpec): Resources {
-  const f = spec.flavor;
-  return { vcpus: f.vcpus, memoryMb: f.ram, diskGb: f.disk + f.ephemeral + Math.ceil(f.swap / 1024) };
 }

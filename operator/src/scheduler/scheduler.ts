@@ -1,71 +1,196 @@
 // The scheduler: places each server awaiting scheduling on one host, one decision at a time
 // (a single worker in the single active operator), and binds it with a write guarded by the
-// server's resourceVersion. With the cache's assumed decisions, no host is ever overcommitted.
+// server's resourceVersion. With the cache's assumed decisions, no host is ever overcommitted and
+// server-group policies hold under concurrent creation. A multi-create request (servers sharing a
+// reservation id) is placed all together or not at all, as Nova does.
 import type { Logger } from 'pino';
-import type { Server } from '../api/v1alpha1/index.ts';
-import { awaitsScheduling, boundStatus, noValidHostStatus } from '../compute/server.ts';
+import type { Counter } from 'prom-client';
+import {
+  NUM_INSTANCES_ANNOTATION,
+  RESERVATION_LABEL,
+  type Image,
+  type Server,
+} from '../api/v1alpha1/index.ts';
+import { awaitsScheduling, boundStatus, noValidHostStatus, resolveImage } from '../compute/server.ts';
+import { SERVERS } from '../controllers/server.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { replaceStatus } from '../kube/writes.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import type { Informer } from '../runtime/informer.ts';
-import { SERVERS } from '../controllers/server.ts';
 import type { SchedulerCache } from './cache.ts';
-import { type RequestSpec, noValidHostMessage, requestedResources, selectHost } from './framework.ts';
-import { type SchedulerConfig, buildFilters, buildWeighers } from './registry.ts';
-
-export function requestSpecOf(s: Server): RequestSpec {
-  const f = s.status!.flavor!;
-  return {
-    instanceUuid: s.metadata.uid!,
-    projectId: s.metadata.namespace!,
-    flavor: { name: f.name, vcpus: f.vcpus, ram: f.ram, disk: f.disk, ephemeral: f.ephemeral, swap: f.swap },
-    availabilityZone: s.spec.availabilityZone,
-    ignoreHosts: s.status?.retry?.hosts ?? [],
-    schedulerHints: s.spec.schedulerHints ?? {},
-  };
-}
+import {
+  type FilterResult,
+  type RequestSpec,
+  type Selection,
+  noValidHostMessage,
+  selectHost,
+} from './framework.ts';
+import { claimedResources, placementRequest } from './placement.ts';
+import type { SchedulerPlugins } from './registry.ts';
 
 export interface SchedulerDeps {
   client: KubeClient;
   servers: Informer<Server>;
+  images: Informer<Image>;
   cache: SchedulerCache;
-  config: SchedulerConfig;
+  /** The current configuration and its plugins (the config file may be reloaded). */
+  plugins: () => SchedulerPlugins;
   events: EventRecorder;
   clock: Clock;
   log: Logger;
   /** False once this process may no longer be the leader: then it writes nothing. */
   mayWrite: () => boolean;
+  /** Hosts removed per filter (kova_scheduler_filter_eliminations_total). */
+  eliminations?: Counter<'filter'>;
+}
+
+/** Nova's RequestSpec of a server, with where its group's other members are. */
+export function requestSpecOf(s: Server, cache: SchedulerCache, images: readonly Image[]): RequestSpec {
+  const f = s.status!.flavor!;
+  const image = resolveImage(s.status?.image?.id ?? s.spec.imageRef, images);
+  const group = cache.groupOf(s);
+  const uid = s.metadata.uid!;
+  return {
+    instanceUuid: uid,
+    projectId: s.metadata.namespace!,
+    flavor: {
+      id: f.id,
+      name: f.name,
+      vcpus: f.vcpus,
+      ram: f.ram,
+      disk: f.disk,
+      ephemeral: f.ephemeral,
+      swap: f.swap,
+      extraSpecs: f.extraSpecs ?? {},
+    },
+    image: {
+      id: image?.metadata.uid,
+      properties: {
+        ...(image?.spec.properties ?? {}),
+        ...(image ? { disk_format: image.spec.diskFormat } : {}),
+      },
+    },
+    availabilityZone: s.spec.availabilityZone,
+    ignoreHosts: s.status?.retry?.hosts ?? [],
+    schedulerHints: s.spec.schedulerHints ?? {},
+    numInstances: Number(s.metadata.annotations?.[NUM_INSTANCES_ANNOTATION] ?? 1) || 1,
+    instanceGroup: group && {
+      uuid: group.metadata.uid!,
+      policy: group.spec.policy,
+      maxServerPerHost: group.spec.rules?.maxServerPerHost,
+      memberHosts: cache.memberHosts(group.metadata.uid!, uid),
+    },
+    requestedHost: s.spec.host,
+    tolerations: s.spec.tolerations ?? [],
+  };
 }
 
 export function schedulerReconciler(d: SchedulerDeps) {
-  const filters = buildFilters(d.config);
-  const weighers = buildWeighers(d.config);
-  return async (key: string): Promise<void> => {
-    const server = d.servers.get(key);
-    if (!server || !awaitsScheduling(server) || !server.status?.flavor) return;
-    const uid = server.metadata.uid!;
-    if (d.cache.isAssumed(uid)) return; // decided; the binding is on its way back
-    if (!d.mayWrite()) throw new Error('not leading: refusing to bind');
+  const nowIso = () => new Date(d.clock.now()).toISOString();
+  const key = (s: Server) => `${s.metadata.namespace}/${s.metadata.name}`;
 
-    const spec = requestSpecOf(server);
-    const selection = selectHost(filters, weighers, d.cache.hostStates(), spec, d.config.host_subset_size);
-    const now = new Date(d.clock.now()).toISOString();
-    if (!selection.host) {
-      const { message, details } = noValidHostMessage(spec, selection.filterResults);
-      await replaceStatus(d.client, SERVERS, server, noValidHostStatus(server.status, message, details, now));
-      d.events.event(server, 'Warning', 'NoValidHost', 'Schedule', `${message} ${details}`);
-      d.log.info({ server: key, details }, 'no valid host');
-      return;
+  /** Filters and weighs for one server, without deciding. */
+  function select(s: Server): { spec: RequestSpec; selection: Selection } {
+    const { config, filters, weighers } = d.plugins();
+    const spec = requestSpecOf(s, d.cache, d.images.list());
+    const hosts = d.cache.hostStates();
+    spec.placement = placementRequest(spec, d.cache.aggregates(), config);
+    const candidates = spec.requestedHost ? hosts.filter((h) => h.name === spec.requestedHost) : hosts;
+    const selection = selectHost(filters, weighers, candidates, spec, config.host_subset_size);
+    for (const r of selection.filterResults) d.eliminations?.inc({ filter: r.filter }, r.start - r.end);
+    return { spec, selection };
+  }
+
+  async function refuse(
+    servers: Server[],
+    spec: RequestSpec,
+    results: readonly FilterResult[],
+  ): Promise<void> {
+    const { message, details } = noValidHostMessage(spec, results);
+    for (const s of servers) {
+      await replaceStatus(d.client, SERVERS, s, noValidHostStatus(s.status!, message, details, nowIso()));
+      d.events.event(s, 'Warning', 'NoValidHost', 'Schedule', `${message} ${details}`);
     }
-    const host = selection.host.name;
-    d.cache.assume(uid, { host, ...requestedResources(spec) });
+    d.log.info({ servers: servers.map(key), details }, 'no valid host');
+  }
+
+  async function bind(s: Server, host: string): Promise<void> {
     try {
-      await replaceStatus(d.client, SERVERS, server, boundStatus(server.status, spec.projectId, host));
+      await replaceStatus(d.client, SERVERS, s, boundStatus(s.status!, s.metadata.namespace!, host));
     } catch (err) {
-      d.cache.forget(uid);
+      d.cache.forget(s.metadata.uid!);
       throw err;
     }
-    d.log.debug({ server: key, host }, 'scheduled');
+  }
+
+  /** Places every server of a multi-create request, or none of them. */
+  async function placeAll(group: Server[]): Promise<void> {
+    const decided: { server: Server; host: string }[] = [];
+    for (const s of group) {
+      const { spec, selection } = select(s);
+      if (!selection.host) {
+        for (const x of decided) d.cache.forget(x.server.metadata.uid!);
+        await refuse(group, spec, selection.filterResults);
+        return;
+      }
+      d.cache.assume(s.metadata.uid!, {
+        host: selection.host.name,
+        ...claimedResources(spec.placement!),
+        instance: instanceOf(s, spec),
+      });
+      decided.push({ server: s, host: selection.host.name });
+    }
+    for (const x of decided) await bind(x.server, x.host);
+  }
+
+  return async (k: string): Promise<void> => {
+    const server = d.servers.get(k);
+    if (!server || !awaitsScheduling(server) || !server.status?.flavor) return;
+    if (d.cache.isAssumed(server.metadata.uid!)) return; // decided; the binding is on its way back
+    if (!d.mayWrite()) throw new Error('not leading: refusing to bind');
+
+    const reservation = server.metadata.labels?.[RESERVATION_LABEL];
+    const count = Number(server.metadata.annotations?.[NUM_INSTANCES_ANNOTATION] ?? 1) || 1;
+    if (reservation && count > 1) {
+      const siblings = d.servers
+        .list()
+        .filter(
+          (s) =>
+            s.metadata.namespace === server.metadata.namespace &&
+            s.metadata.labels?.[RESERVATION_LABEL] === reservation,
+        );
+      const decidedAlready = siblings.some(
+        (s) => s.status?.host || s.status?.vmState === 'error' || d.cache.isAssumed(s.metadata.uid!),
+      );
+      if (!decidedAlready) {
+        const waiting = siblings.filter((s) => awaitsScheduling(s) && s.status?.flavor);
+        if (waiting.length < count) return; // the rest are still being created; their events bring us back
+        await placeAll(waiting);
+        return;
+      }
+      // The request was decided together before (a bind was interrupted): finish this one alone.
+    }
+
+    const { spec, selection } = select(server);
+    if (!selection.host) return refuse([server], spec, selection.filterResults);
+    d.cache.assume(server.metadata.uid!, {
+      host: selection.host.name,
+      ...claimedResources(spec.placement!),
+      instance: instanceOf(server, spec),
+    });
+    await bind(server, selection.host.name);
+    d.log.debug({ server: k, host: selection.host.name }, 'scheduled');
+  };
+}
+
+function instanceOf(s: Server, spec: RequestSpec) {
+  return {
+    uuid: s.metadata.uid!,
+    projectId: spec.projectId,
+    flavorName: spec.flavor.name,
+    vmState: 'building',
+    taskState: 'networking',
+    serverGroup: spec.instanceGroup?.uuid,
   };
 }

@@ -111,6 +111,21 @@ export const ServerSpec = Type.Object(
         }),
       },
     ),
+    tolerations: Type.Optional(
+      Type.Array(
+        Type.Object({
+          key: Type.Optional(Type.String({ maxLength: 316 })),
+          operator: Type.Optional(stringEnum(['Exists', 'Equal'] as const)),
+          value: Type.Optional(Type.String({ maxLength: 63 })),
+          effect: Type.Optional(stringEnum(['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const)),
+        }),
+        {
+          maxItems: 32,
+          description:
+            'Node taints this server tolerates, as a pod would (the Kubernetes node check of the scheduler).',
+        },
+      ),
+    ),
     powerState: stringEnum(DESIRED_POWER_STATES, {
       default: 'running',
       description: 'The power state the user wants: running, stopped, paused, suspended or shelved.',
@@ -236,3 +251,8 @@ export const ServerKind = defineKind({
 });
 
 export type Server = ObjectOf<typeof ServerKind>;
+
+/** Servers created by one request (Nova's multi-create, min_count/max_count) share this label... */
+export const RESERVATION_LABEL = 'compute.kova.io/reservation-id';
+/** ...and say how many they are; the scheduler places all of them or none. */
+export const NUM_INSTANCES_ANNOTATION = 'compute.kova.io/num-instances';

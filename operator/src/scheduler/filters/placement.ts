@@ -1,23 +1,24 @@
-// Placement's part of scheduling: a host must have room for the request's VCPU, MEMORY_MB and
-// DISK_GB, given its allocation ratios and reserved amounts (already folded into host.limits).
-// In Nova this happens in the Placement service before the filters run; here it is the first
-// filter, so "No valid host" names it like any other.
-import { type Filter, type HostState, type RequestSpec, requestedResources } from '../framework.ts';
+// Placement's part of scheduling as the first filter, so "No valid host" names it like any other:
+// a host must offer the requested resources (after allocation ratios and reserved amounts), the
+// required traits and none of the forbidden ones, and satisfy the request pre-filters'
+// aggregate constraints. In Nova this is the Placement service's allocation-candidate query.
+import type { Filter } from '../framework.ts';
+import { placementRequest, placementVerdict } from '../placement.ts';
 
 export const NAME = 'Placement';
-export const REASON_VCPU = 'insufficient VCPU';
-export const REASON_MEMORY = 'insufficient MEMORY_MB';
-export const REASON_DISK = 'insufficient DISK_GB';
+export {
+  REASON_AGGREGATE,
+  REASON_CAPACITY,
+  REASON_ISOLATED,
+  REASON_NO_TENANT_AGGREGATE,
+  REASON_TRAIT_FORBIDDEN,
+  REASON_TRAIT_MISSING,
+} from '../placement.ts';
 
 export function create(): Filter {
   return {
     name: NAME,
-    hostPasses(host: HostState, spec: RequestSpec) {
-      const want = requestedResources(spec);
-      if (host.used.vcpus + want.vcpus > host.limits.vcpus) return REASON_VCPU;
-      if (host.used.memoryMb + want.memoryMb > host.limits.memoryMb) return REASON_MEMORY;
-      if (host.used.diskGb + want.diskGb > host.limits.diskGb) return REASON_DISK;
-      return undefined;
-    },
+    // The scheduler sets spec.placement once per decision; a bare spec gets the flavor's request.
+    hostPasses: (host, spec) => placementVerdict(host, spec.placement ?? placementRequest(spec, [], {})),
   };
 }
