@@ -23,6 +23,8 @@ import {
 } from './controllers/computehost.ts';
 import type { Lease } from './kube/lease.ts';
 import { FLAVORS, IMAGES, SERVERS, serverReconciler, serversAwaiting } from './controllers/server.ts';
+import { serverGroupReconciler } from './controllers/servergroup.ts';
+import { resolveServerGroup } from './compute/server.ts';
 import { FakeDriver } from './drivers/fake.ts';
 import { KubeClient, type KubeObject } from './kube/client.ts';
 import { LEASES, NODES, PODS, type Resource, kovaResource } from './kube/resources.ts';
@@ -228,6 +230,7 @@ export class Operator {
         servers,
         flavors,
         images,
+        serverGroups,
         computeHosts,
         events,
         ...base,
@@ -291,7 +294,23 @@ export class Operator {
       // Usage is for display (the scheduler counts servers itself): refresh it at most every 2 s.
       .watch(servers, (s) => [s.status?.host], { delayMs: 2000 });
 
-    const running = [serverController.run(signal), scheduler.run(signal), hostController.run(signal)];
+    const groupController = new Controller({
+      ...base,
+      name: 'servergroup',
+      reconcile: serverGroupReconciler({ client: this.client, servers, serverGroups }),
+    })
+      .watch(serverGroups)
+      .watch(servers, (s) => {
+        const g = resolveServerGroup(s, serverGroups.list());
+        return [g && `${g.metadata.namespace}/${g.metadata.name}`];
+      });
+
+    const running = [
+      serverController.run(signal),
+      scheduler.run(signal),
+      hostController.run(signal),
+      groupController.run(signal),
+    ];
 
     if (this.fakeDriver) {
       const fakeHosts = () =>

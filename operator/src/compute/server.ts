@@ -1,7 +1,7 @@
 // Pure functions over a Server's status, shared by the controllers: Nova's state transitions as
 // the API, conductor and compute manager set them, each returning a new status (never mutating).
 import { createHash } from 'node:crypto';
-import type { Flavor, Image, Server } from '../api/v1alpha1/index.ts';
+import type { Flavor, Image, Server, ServerGroup } from '../api/v1alpha1/index.ts';
 import { flavorId } from '../api/v1alpha1/flavor.ts';
 import { statusFromState, type PowerState, type TaskState, type VmState } from './states.ts';
 
@@ -48,6 +48,16 @@ export function resolveImage(ref: string, images: readonly Image[]): Image | und
   return images.find((i) => i.metadata.uid === ref) ?? images.find((i) => i.metadata.name === ref);
 }
 
+/** The ServerGroup a server joins: spec.serverGroup names it by uid or metadata.name, in its project. */
+export function resolveServerGroup(s: Server, groups: readonly ServerGroup[]): ServerGroup | undefined {
+  const ref = s.spec.serverGroup;
+  if (!ref) return undefined;
+  return groups.find(
+    (g) =>
+      g.metadata.namespace === s.metadata.namespace && (g.metadata.uid === ref || g.metadata.name === ref),
+  );
+}
+
 /**
  * The first status of a new server (nova/compute/api.py _provision_instances): BUILD with
  * task_state scheduling and a copy of its flavor; or ERROR when its flavor or image does not
@@ -58,8 +68,15 @@ export function initialStatus(
   flavor: Flavor | undefined,
   image: Image | undefined,
   nowIso: string,
+  groupFound = true,
 ): ServerStatus {
   const base: ServerStatus = { observedGeneration: server.metadata.generation };
+  if (!groupFound) {
+    return {
+      ...withStates(base, 'error', undefined, 'pending'),
+      fault: fault(400, `Instance group ${server.spec.serverGroup} could not be found.`, nowIso),
+    };
+  }
   if (!flavor) {
     return {
       ...withStates(base, 'error', undefined, 'pending'),

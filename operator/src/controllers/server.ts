@@ -11,8 +11,15 @@ import {
   type Flavor,
   type Image,
   type Server,
+  type ServerGroup,
 } from '../api/v1alpha1/index.ts';
-import { SERVER_FINALIZER, initialStatus, resolveFlavor, resolveImage } from '../compute/server.ts';
+import {
+  SERVER_FINALIZER,
+  initialStatus,
+  resolveFlavor,
+  resolveImage,
+  resolveServerGroup,
+} from '../compute/server.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { kovaResource } from '../kube/resources.ts';
 import { hasFinalizer, replaceStatus, setFinalizer } from '../kube/writes.ts';
@@ -28,6 +35,7 @@ export interface ServerControllerDeps {
   servers: Informer<Server>;
   flavors: Informer<Flavor>;
   images: Informer<Image>;
+  serverGroups: Informer<ServerGroup>;
   computeHosts: Informer<ComputeHost>;
   events: EventRecorder;
   clock: Clock;
@@ -70,7 +78,8 @@ export function serverReconciler(d: ServerControllerDeps) {
       const now = new Date(d.clock.now()).toISOString();
       const flavor = resolveFlavor(server.spec.flavorRef, d.flavors.list());
       const image = resolveImage(server.spec.imageRef, d.images.list());
-      const status = initialStatus(server, flavor, image, now);
+      const groupFound = !server.spec.serverGroup || !!resolveServerGroup(server, d.serverGroups.list());
+      const status = initialStatus(server, flavor, image, now, groupFound);
       await replaceStatus(d.client, SERVERS, server, status);
       written.wrote(server);
       if (status.fault) d.events.event(server, 'Warning', 'BuildRefused', 'Create', status.fault.message);

@@ -3,14 +3,12 @@
 import type { KubeClient, KubeObject } from './client.ts';
 import { type Resource, objectPath } from './resources.ts';
 
-type WithStatus<S> = KubeObject & { status?: S };
-
 /** Replaces obj's status (PUT /status), if obj is unchanged since it was read. */
-export function replaceStatus<S, T extends WithStatus<S>>(
+export function replaceStatus<T extends KubeObject & { status?: unknown }>(
   client: KubeClient,
   r: Resource,
   obj: T,
-  status: S,
+  status: NonNullable<T['status']>,
 ): Promise<T> {
   const { name, namespace } = obj.metadata;
   return client.replace<T>(objectPath(r, name!, namespace, 'status'), { ...obj, status });

@@ -5,6 +5,7 @@
 // pods), so two decisions in a row never use the same room twice. hostStates() costs nothing:
 // states are updated in place as events arrive.
 import type { Aggregate, ComputeHost, Server, ServerGroup } from '../api/v1alpha1/index.ts';
+import { resolveServerGroup } from '../compute/server.ts';
 import type { ComputeConfig } from '../config.ts';
 import type { Node } from '../controllers/computehost.ts';
 import { DRIVER_TRAITS } from '../drivers/driver.ts';
@@ -141,15 +142,7 @@ export class SchedulerCache {
 
   /** The Nova id of the server group a server names (by uid or metadata.name in its project). */
   groupOf(s: Server): ServerGroup | undefined {
-    const ref = s.spec.serverGroup;
-    if (!ref) return undefined;
-    return this.deps.serverGroups
-      .list()
-      .find(
-        (g) =>
-          g.metadata.namespace === s.metadata.namespace &&
-          (g.metadata.uid === ref || g.metadata.name === ref),
-      );
+    return resolveServerGroup(s, this.deps.serverGroups.list());
   }
 
   private observe(old: Server | undefined, s: Server): void {

@@ -35,9 +35,10 @@ describe('Scheduler framework (Nova FilterScheduler semantics)', () => {
   });
 
   it('AvailabilityZoneFilter keeps only hosts in the requested zone', () => {
+    const az = buildFilters({ ...DEFAULT_SCHEDULER_CONFIG, enabled_filters: ['AvailabilityZoneFilter'] });
     const hosts = [host('a'), host('b', { availabilityZone: 'az2' })];
-    expect(selectHost(filters, weighers, hosts, spec({ availabilityZone: 'az2' })).host?.name).to.equal('b');
-    expect(selectHost(filters, weighers, hosts, spec({ availabilityZone: 'az9' })).host).to.equal(undefined);
+    expect(selectHost(az, weighers, hosts, spec({ availabilityZone: 'az2' })).host?.name).to.equal('b');
+    expect(selectHost(az, weighers, hosts, spec({ availabilityZone: 'az9' })).host).to.equal(undefined);
   });
 
   it('a rescheduled build skips the hosts where it failed', () => {

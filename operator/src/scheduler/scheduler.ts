@@ -91,13 +91,20 @@ export function schedulerReconciler(d: SchedulerDeps) {
   const key = (s: Server) => `${s.metadata.namespace}/${s.metadata.name}`;
 
   /** Filters and weighs for one server, without deciding. */
-  function select(s: Server): { spec: RequestSpec; selection: Selection } {
+  function select(s: Server): { spec: RequestSpec; selection: Selection; failure?: string } {
     const { config, filters, weighers } = d.plugins();
     const spec = requestSpecOf(s, d.cache, d.images.list());
     const hosts = d.cache.hostStates();
     spec.placement = placementRequest(spec, d.cache.aggregates(), config);
     const candidates = spec.requestedHost ? hosts.filter((h) => h.name === spec.requestedHost) : hosts;
-    const selection = selectHost(filters, weighers, candidates, spec, config.host_subset_size);
+    let selection: Selection;
+    try {
+      selection = selectHost(filters, weighers, candidates, spec, config.host_subset_size);
+    } catch (err) {
+      // A plugin refused the request itself (MetricsWeigher's ComputeHostMetricNotFound):
+      // Nova fails the build, it does not retry it.
+      return { spec, selection: { ranked: [], filterResults: [] }, failure: (err as Error).message };
+    }
     for (const r of selection.filterResults) d.eliminations?.inc({ filter: r.filter }, r.start - r.end);
     return { spec, selection };
   }
@@ -106,8 +113,11 @@ export function schedulerReconciler(d: SchedulerDeps) {
     servers: Server[],
     spec: RequestSpec,
     results: readonly FilterResult[],
+    failure?: string,
   ): Promise<void> {
-    const { message, details } = noValidHostMessage(spec, results);
+    const log = noValidHostMessage(spec, results);
+    const message = log.message;
+    const details = failure ? `${log.details} ${failure}` : log.details;
     for (const s of servers) {
       await replaceStatus(d.client, SERVERS, s, noValidHostStatus(s.status!, message, details, nowIso()));
       d.events.event(s, 'Warning', 'NoValidHost', 'Schedule', `${message} ${details}`);
@@ -128,10 +138,10 @@ export function schedulerReconciler(d: SchedulerDeps) {
   async function placeAll(group: Server[]): Promise<void> {
     const decided: { server: Server; host: string }[] = [];
     for (const s of group) {
-      const { spec, selection } = select(s);
+      const { spec, selection, failure } = select(s);
       if (!selection.host) {
         for (const x of decided) d.cache.forget(x.server.metadata.uid!);
-        await refuse(group, spec, selection.filterResults);
+        await refuse(group, spec, selection.filterResults, failure);
         return;
       }
       d.cache.assume(s.metadata.uid!, {
@@ -172,8 +182,8 @@ export function schedulerReconciler(d: SchedulerDeps) {
       // The request was decided together before (a bind was interrupted): finish this one alone.
     }
 
-    const { spec, selection } = select(server);
-    if (!selection.host) return refuse([server], spec, selection.filterResults);
+    const { spec, selection, failure } = select(server);
+    if (!selection.host) return refuse([server], spec, selection.filterResults, failure);
     d.cache.assume(server.metadata.uid!, {
       host: selection.host.name,
       ...claimedResources(spec.placement!),
