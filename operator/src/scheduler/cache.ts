@@ -232,7 +232,11 @@ export class SchedulerCache {
   /** Every schedulable host's state; updated in place as events arrive. */
   hostStates(): HostState[] {
     const now = this.deps.clock.now();
-    for (const [uid, a] of this.assumed) if (now - a.at > ASSUME_TTL_MS) this.unassume(uid);
+    // Oldest first (a Map keeps insertion order and assume() re-inserts): stop at the first young one.
+    for (const [uid, a] of this.assumed) {
+      if (now - a.at <= ASSUME_TTL_MS) break;
+      this.unassume(uid);
+    }
     this.list ??= [...this.states.values()];
     return this.list;
   }

@@ -127,6 +127,11 @@ export interface Filter {
   /** Nova's class name, e.g. ComputeFilter. */
   readonly name: string;
   hostPasses(host: HostState, spec: RequestSpec): FilterVerdict;
+  /**
+   * False when the request cannot fail any host here (no group, no extra specs, ...): the pass
+   * is skipped, with the same result. A speed-up only; absent means always run.
+   */
+  appliesTo?(spec: RequestSpec): boolean;
 }
 
 export interface Weigher {
@@ -138,6 +143,8 @@ export interface Weigher {
   readonly minval?: number;
   readonly maxval?: number;
   weigh(host: HostState, spec: RequestSpec): number;
+  /** False when every host would weigh the same for this request: the pass is skipped. */
+  appliesTo?(spec: RequestSpec): boolean;
 }
 
 /** One line of Nova's filter log: "ComputeFilter: (start: 50, end: 12)". */
@@ -149,7 +156,7 @@ export interface FilterResult {
 
 export interface Selection {
   host?: HostState;
-  /** Hosts ranked best first (after filtering), with their total weight. */
+  /** The best host_subset_size hosts, best first, with their total weight. */
   ranked: { host: HostState; weight: number }[];
   filterResults: FilterResult[];
 }
@@ -164,7 +171,7 @@ export function filterHosts(
   const results: FilterResult[] = [];
   for (const f of filters) {
     const start = passed.length;
-    passed = passed.filter((h) => f.hostPasses(h, spec) === undefined);
+    if (f.appliesTo?.(spec) !== false) passed = passed.filter((h) => f.hostPasses(h, spec) === undefined);
     results.push({ filter: f.name, start, end: passed.length });
     if (!passed.length) break;
   }
@@ -172,36 +179,65 @@ export function filterHosts(
 }
 
 /** Nova's weights.normalize: to [0, 1] between min and max; all equal → all 0. */
-export function normalize(weights: number[], minval?: number, maxval?: number): number[] {
-  if (!weights.length) return [];
-  const max = maxval ?? Math.max(...weights);
-  const min = minval ?? Math.min(...weights);
-  if (min === max) return weights.map(() => 0);
-  return weights.map((w) => (w - min) / (max - min));
+export function normalize(weights: ArrayLike<number>, minval?: number, maxval?: number): number[] {
+  return Array.from(normalizeInPlace(Float64Array.from(weights), minval, maxval));
 }
 
-/** Ranks hosts best first: sum over weighers of multiplier × normalised weight. */
+function normalizeInPlace(weights: Float64Array, minval?: number, maxval?: number): Float64Array {
+  let max = maxval ?? -Infinity;
+  let min = minval ?? Infinity;
+  if (maxval === undefined || minval === undefined) {
+    for (const w of weights) {
+      if (maxval === undefined && w > max) max = w;
+      if (minval === undefined && w < min) min = w;
+    }
+  }
+  const range = max - min;
+  for (let i = 0; i < weights.length; i++) weights[i] = range === 0 ? 0 : (weights[i]! - min) / range;
+  return weights;
+}
+
+/**
+ * Total weight of every host: the sum over weighers of multiplier × normalised weight. A weigher
+ * with multiplier 0 cannot change the result and is skipped (NumInstancesWeigher by default).
+ */
 export function weighHosts(
   weighers: readonly Weigher[],
   hosts: readonly HostState[],
   spec: RequestSpec,
-): { host: HostState; weight: number }[] {
-  const totals = hosts.map(() => 0);
-  if (hosts.length > 1) {
-    for (const w of weighers) {
-      const raw = hosts.map((h) => {
-        let v = w.weigh(h, spec);
-        if (w.minval !== undefined) v = Math.max(v, w.minval);
-        if (w.maxval !== undefined) v = Math.min(v, w.maxval);
-        return v;
-      });
-      normalize(raw, w.minval, w.maxval).forEach((n, i) => (totals[i]! += w.multiplier * n));
+): Float64Array {
+  const totals = new Float64Array(hosts.length);
+  if (hosts.length <= 1) return totals;
+  const raw = new Float64Array(hosts.length);
+  for (const w of weighers) {
+    if (w.multiplier === 0 || w.appliesTo?.(spec) === false) continue;
+    const { minval, maxval } = w;
+    for (let i = 0; i < hosts.length; i++) {
+      let v = w.weigh(hosts[i]!, spec);
+      if (minval !== undefined && v < minval) v = minval;
+      if (maxval !== undefined && v > maxval) v = maxval;
+      raw[i] = v;
     }
+    normalizeInPlace(raw, w.minval, w.maxval);
+    for (let i = 0; i < hosts.length; i++) totals[i]! += w.multiplier * raw[i]!;
   }
+  return totals;
+}
+
+/** Every host with its total weight, best first (stable for ties): Nova's get_weighed_objects. */
+export function rankHosts(
+  weighers: readonly Weigher[],
+  hosts: readonly HostState[],
+  spec: RequestSpec,
+): { host: HostState; weight: number }[] {
+  const totals = weighHosts(weighers, hosts, spec);
   return hosts.map((host, i) => ({ host, weight: totals[i]! })).sort((a, b) => b.weight - a.weight);
 }
 
-/** Filters, weighs and picks one of the best `hostSubsetSize` hosts at random. */
+/**
+ * Filters, weighs and picks one of the best `hostSubsetSize` hosts at random. `ranked` holds those
+ * best hosts, best first (ties keep the hosts' order, as Python's stable sort does).
+ */
 export function selectHost(
   filters: readonly Filter[],
   weighers: readonly Weigher[],
@@ -211,10 +247,38 @@ export function selectHost(
   random: () => number = Math.random,
 ): Selection {
   const { passed, results } = filterHosts(filters, hosts, spec);
-  const ranked = weighHosts(weighers, passed, spec);
-  const subset = ranked.slice(0, Math.max(1, Math.min(hostSubsetSize, ranked.length)));
-  const chosen = subset[Math.floor(random() * subset.length)];
+  const totals = weighHosts(weighers, passed, spec);
+  const k = Math.max(1, Math.min(hostSubsetSize, passed.length));
+  // The k best in one pass (k is small): no need to sort every host.
+  const best: number[] = [];
+  for (let i = 0; i < passed.length; i++) {
+    let at = best.length;
+    while (at > 0 && totals[best[at - 1]!]! < totals[i]!) at--;
+    if (at < k) {
+      best.splice(at, 0, i);
+      if (best.length > k) best.pop();
+    }
+  }
+  const ranked = best.map((i) => ({ host: passed[i]!, weight: totals[i]! }));
+  const chosen = ranked[Math.floor(random() * ranked.length)];
   return { host: chosen?.host, ranked, filterResults: results };
+}
+
+/**
+ * Memoises per request what a plugin derives from the request alone (parsed image properties,
+ * the placement request), so that thousands of hosts do not each compute it again.
+ */
+export function perRequest<T>(compute: (spec: RequestSpec) => T): (spec: RequestSpec) => T {
+  let lastSpec: RequestSpec | undefined;
+  let lastValue: T;
+  return (spec) => {
+    // Called for every host with the same spec: remember the last one.
+    if (spec !== lastSpec) {
+      lastValue = compute(spec);
+      lastSpec = spec;
+    }
+    return lastValue;
+  };
 }
 
 /** Nova's NoValidHost fault message, with the filter log Nova writes beside it. */

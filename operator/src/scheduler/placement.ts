@@ -111,21 +111,31 @@ export const REASON_TRAIT_MISSING = 'lacks a required trait';
 export const REASON_TRAIT_FORBIDDEN = 'has a forbidden trait';
 export const REASON_CAPACITY = 'insufficient';
 
-/** Why placement would not offer host for req, or undefined if it would. */
-export function placementVerdict(host: HostState, req: PlacementRequest): string | undefined {
-  if (req.failure) return REASON_NO_TENANT_AGGREGATE;
-  const member = new Set(host.aggregates.map((a) => a.uuid));
-  if (req.requiredAggregates.some((any) => ![...any].some((u) => member.has(u)))) return REASON_AGGREGATE;
-  if ([...member].some((u) => req.forbiddenAggregates.has(u))) return REASON_ISOLATED;
-  for (const [rc, amount] of Object.entries(req.resources)) {
-    const field = STANDARD[rc];
-    // Kova hosts offer only the standard classes: any other class has no provider.
-    if (!field || host.used[field] + amount > host.limits[field]) return `${REASON_CAPACITY} ${rc}`;
-  }
-  const traits = new Set(host.traits);
-  if (req.requiredTraits.some((t) => !traits.has(t))) return REASON_TRAIT_MISSING;
-  if (req.forbiddenTraits.some((t) => traits.has(t))) return REASON_TRAIT_FORBIDDEN;
-  return undefined;
+/**
+ * A check of hosts against req, prepared once per request (a scheduling decision runs it on
+ * every host): returns why placement would not offer a host, or undefined if it would.
+ */
+export function placementCheck(req: PlacementRequest): (host: HostState) => string | undefined {
+  const amounts = Object.entries(req.resources).map(([rc, amount]) => [rc, STANDARD[rc], amount] as const);
+  const aggregateRules = req.requiredAggregates.length > 0 || req.forbiddenAggregates.size > 0;
+  const traitRules = req.requiredTraits.length > 0 || req.forbiddenTraits.length > 0;
+  return (host) => {
+    if (req.failure) return REASON_NO_TENANT_AGGREGATE;
+    if (aggregateRules) {
+      const member = host.aggregates.map((a) => a.uuid);
+      if (req.requiredAggregates.some((any) => !member.some((u) => any.has(u)))) return REASON_AGGREGATE;
+      if (member.some((u) => req.forbiddenAggregates.has(u))) return REASON_ISOLATED;
+    }
+    for (const [rc, field, amount] of amounts) {
+      // Kova hosts offer only the standard classes: any other class has no provider.
+      if (!field || host.used[field] + amount > host.limits[field]) return `${REASON_CAPACITY} ${rc}`;
+    }
+    if (traitRules) {
+      if (req.requiredTraits.some((t) => !host.traits.includes(t))) return REASON_TRAIT_MISSING;
+      if (req.forbiddenTraits.some((t) => host.traits.includes(t))) return REASON_TRAIT_FORBIDDEN;
+    }
+    return undefined;
+  };
 }
 
 /** What a request takes from a host, in the standard classes (for the scheduler's bookkeeping). */

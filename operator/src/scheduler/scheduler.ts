@@ -86,27 +86,43 @@ export function requestSpecOf(s: Server, cache: SchedulerCache, images: readonly
   };
 }
 
+export interface Decision {
+  spec: RequestSpec;
+  selection: Selection;
+  /** Set when a plugin refused the request itself (it fails the build, as in Nova). */
+  failure?: string;
+}
+
+/** Filters and weighs the hosts for one server: Nova's select_destinations for one instance. */
+export function decide(
+  s: Server,
+  cache: SchedulerCache,
+  plugins: SchedulerPlugins,
+  images: readonly Image[],
+): Decision {
+  const { config, filters, weighers } = plugins;
+  const spec = requestSpecOf(s, cache, images);
+  const hosts = cache.hostStates();
+  spec.placement = placementRequest(spec, cache.aggregates(), config);
+  const candidates = spec.requestedHost ? hosts.filter((h) => h.name === spec.requestedHost) : hosts;
+  try {
+    return { spec, selection: selectHost(filters, weighers, candidates, spec, config.host_subset_size) };
+  } catch (err) {
+    // A plugin refused the request itself (MetricsWeigher's ComputeHostMetricNotFound, an image
+    // property Nova would not accept): Nova fails the build, it does not retry it.
+    return { spec, selection: { ranked: [], filterResults: [] }, failure: (err as Error).message };
+  }
+}
+
 export function schedulerReconciler(d: SchedulerDeps) {
   const nowIso = () => new Date(d.clock.now()).toISOString();
   const key = (s: Server) => `${s.metadata.namespace}/${s.metadata.name}`;
 
-  /** Filters and weighs for one server, without deciding. */
-  function select(s: Server): { spec: RequestSpec; selection: Selection; failure?: string } {
-    const { config, filters, weighers } = d.plugins();
-    const spec = requestSpecOf(s, d.cache, d.images.list());
-    const hosts = d.cache.hostStates();
-    spec.placement = placementRequest(spec, d.cache.aggregates(), config);
-    const candidates = spec.requestedHost ? hosts.filter((h) => h.name === spec.requestedHost) : hosts;
-    let selection: Selection;
-    try {
-      selection = selectHost(filters, weighers, candidates, spec, config.host_subset_size);
-    } catch (err) {
-      // A plugin refused the request itself (MetricsWeigher's ComputeHostMetricNotFound):
-      // Nova fails the build, it does not retry it.
-      return { spec, selection: { ranked: [], filterResults: [] }, failure: (err as Error).message };
-    }
-    for (const r of selection.filterResults) d.eliminations?.inc({ filter: r.filter }, r.start - r.end);
-    return { spec, selection };
+  function select(s: Server): Decision {
+    const decision = decide(s, d.cache, d.plugins(), d.images.list());
+    for (const r of decision.selection.filterResults)
+      d.eliminations?.inc({ filter: r.filter }, r.start - r.end);
+    return decision;
   }
 
   async function refuse(
@@ -144,11 +160,7 @@ export function schedulerReconciler(d: SchedulerDeps) {
         await refuse(group, spec, selection.filterResults, failure);
         return;
       }
-      d.cache.assume(s.metadata.uid!, {
-        host: selection.host.name,
-        ...claimedResources(spec.placement!),
-        instance: instanceOf(s, spec),
-      });
+      assumeDecision(d.cache, s, spec, selection.host.name);
       decided.push({ server: s, host: selection.host.name });
     }
     for (const x of decided) await bind(x.server, x.host);
@@ -184,23 +196,24 @@ export function schedulerReconciler(d: SchedulerDeps) {
 
     const { spec, selection, failure } = select(server);
     if (!selection.host) return refuse([server], spec, selection.filterResults, failure);
-    d.cache.assume(server.metadata.uid!, {
-      host: selection.host.name,
-      ...claimedResources(spec.placement!),
-      instance: instanceOf(server, spec),
-    });
+    assumeDecision(d.cache, server, spec, selection.host.name);
     await bind(server, selection.host.name);
     d.log.debug({ server: k, host: selection.host.name }, 'scheduled');
   };
 }
 
-function instanceOf(s: Server, spec: RequestSpec) {
-  return {
-    uuid: s.metadata.uid!,
-    projectId: spec.projectId,
-    flavorName: spec.flavor.name,
-    vmState: 'building',
-    taskState: 'networking',
-    serverGroup: spec.instanceGroup?.uuid,
-  };
+/** Counts a decision in the cache at once, before its binding is written. */
+export function assumeDecision(cache: SchedulerCache, s: Server, spec: RequestSpec, host: string): void {
+  cache.assume(s.metadata.uid!, {
+    host,
+    ...claimedResources(spec.placement!),
+    instance: {
+      uuid: s.metadata.uid!,
+      projectId: spec.projectId,
+      flavorName: spec.flavor.name,
+      vmState: 'building',
+      taskState: 'networking',
+      serverGroup: spec.instanceGroup?.uuid,
+    },
+  });
 }

@@ -66,6 +66,8 @@ function membersOn(host: HostState, spec: RequestSpec): number {
 export function createServerGroupAffinity(): Filter {
   return {
     name: NAME_SERVER_GROUP_AFFINITY,
+    appliesTo: (spec) =>
+      spec.instanceGroup?.policy === 'affinity' && spec.instanceGroup.memberHosts.length > 0,
     hostPasses(host, spec) {
       const group = spec.instanceGroup;
       if (group?.policy !== 'affinity') return undefined;
@@ -79,6 +81,7 @@ export function createServerGroupAffinity(): Filter {
 export function createServerGroupAntiAffinity(): Filter {
   return {
     name: NAME_SERVER_GROUP_ANTI_AFFINITY,
+    appliesTo: (spec) => spec.instanceGroup?.policy === 'anti-affinity',
     hostPasses(host, spec) {
       const group = spec.instanceGroup;
       if (group?.policy !== 'anti-affinity') return undefined;

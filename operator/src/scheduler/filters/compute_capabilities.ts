@@ -123,6 +123,8 @@ function capabilityString(scope: string[], cap: unknown): string {
 export function create(): Filter {
   return {
     name: NAME,
+    // No extra specs: nothing to check (Nova returns True at once).
+    appliesTo: (spec) => Object.keys(spec.flavor.extraSpecs).length > 0,
     hostPasses(host, spec) {
       let cachedStats: Map<string, string> | undefined;
       const stats = () => (cachedStats ??= novaStats(host));

@@ -23,7 +23,7 @@
 // before the compute node reports), so it fails any image that asks for one of the three.
 // hypervisorVersion is Nova's integer encoding (major × 1000000 + minor × 1000 + patch).
 import { Type } from 'typebox';
-import type { Filter, HostState } from '../framework.ts';
+import { type Filter, type HostState, perRequest } from '../framework.ts';
 import type { SchedulerConfig } from '../registry.ts';
 import { ValueError, pyInt, pyStrip } from '../utils.ts';
 
@@ -294,16 +294,25 @@ export function supportedInstances(host: HostState): string[][] {
 export function create(config: SchedulerConfig): Filter {
   const defaultArch = config.image_properties_default_architecture;
   const defaultImgArch = typeof defaultArch === 'string' && defaultArch ? defaultArch : undefined;
-  return {
-    name: NAME,
-    hostPasses(host, spec) {
-      const props = spec.image?.properties ?? {};
-      const imgArch = (imageMetaProp(props, 'hw_architecture') as string | undefined) ?? defaultImgArch;
-      const checked = [
+  // What the image asks for depends on the request only: parse it once, not once per host.
+  const wants = perRequest((spec) => {
+    const props = spec.image?.properties ?? {};
+    const imgArch = (imageMetaProp(props, 'hw_architecture') as string | undefined) ?? defaultImgArch;
+    return {
+      checked: [
         imgArch === undefined ? undefined : canonicalizeArchitecture(imgArch),
         imageMetaProp(props, 'img_hv_type') as string | undefined,
         imageMetaProp(props, 'hw_vm_mode') as string | undefined,
-      ];
+      ],
+      versionRequired: imageMetaProp(props, 'img_hv_requested_version') as string | undefined,
+    };
+  });
+  return {
+    name: NAME,
+    // Supported everywhere if no compute-related instance properties are specified.
+    appliesTo: (spec) => wants(spec).checked.some((p) => p),
+    hostPasses(host, spec) {
+      const { checked, versionRequired } = wants(spec);
       // Supported if no compute-related instance properties are specified.
       if (!checked.some((p) => p)) return undefined;
 
@@ -311,7 +320,6 @@ export function create(config: SchedulerConfig): Filter {
       if (!supported.length) return REASON_NO_SUPPORTED_INSTANCES;
 
       const hypervisorVersion = host.hypervisorVersion;
-      const versionRequired = imageMetaProp(props, 'img_hv_requested_version') as string | undefined;
       const versionOk = () => {
         if (!(hypervisorVersion && versionRequired)) return true;
         return new VersionPredicate(`image_prop (${versionRequired})`).satisfiedBy(

@@ -2,8 +2,8 @@
 // a host must offer the requested resources (after allocation ratios and reserved amounts), the
 // required traits and none of the forbidden ones, and satisfy the request pre-filters'
 // aggregate constraints. In Nova this is the Placement service's allocation-candidate query.
-import type { Filter } from '../framework.ts';
-import { placementRequest, placementVerdict } from '../placement.ts';
+import { type Filter, perRequest } from '../framework.ts';
+import { placementCheck, placementRequest } from '../placement.ts';
 
 export const NAME = 'Placement';
 export {
@@ -16,9 +16,7 @@ export {
 } from '../placement.ts';
 
 export function create(): Filter {
-  return {
-    name: NAME,
-    // The scheduler sets spec.placement once per decision; a bare spec gets the flavor's request.
-    hostPasses: (host, spec) => placementVerdict(host, spec.placement ?? placementRequest(spec, [], {})),
-  };
+  // The scheduler sets spec.placement once per decision; a bare spec gets the flavor's request.
+  const check = perRequest((spec) => placementCheck(spec.placement ?? placementRequest(spec, [], {})));
+  return { name: NAME, hostPasses: (host, spec) => check(spec)(host) };
 }

@@ -8,6 +8,7 @@ export const REASON_FAILED_BEFORE = 'an earlier attempt to build here failed';
 export function create(): Filter {
   return {
     name: NAME,
+    appliesTo: (spec) => spec.ignoreHosts.length > 0,
     hostPasses(host, spec) {
       return spec.ignoreHosts.includes(host.name) ? REASON_FAILED_BEFORE : undefined;
     },

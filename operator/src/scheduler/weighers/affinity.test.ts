@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { type RequestSpec, weighHosts } from '../framework.ts';
+import { type RequestSpec, rankHosts } from '../framework.ts';
 import type { SchedulerConfig } from '../registry.ts';
 import { fakeHost, fakeSpec } from '../testing.ts';
 import {
@@ -28,7 +28,7 @@ const hosts = () => ['host1', 'host2', 'host3', 'host4'].map((n) => fakeHost(n))
 
 describe('ServerGroupSoftAffinityWeigher (Nova weights/affinity.py)', () => {
   const weigh = (opts: Record<string, unknown>, policy: Policy = 'soft-affinity') =>
-    weighHosts([createSoftAffinity(conf(opts))], hosts(), spec(policy));
+    rankHosts([createSoftAffinity(conf(opts))], hosts(), spec(policy));
 
   it('is named ServerGroupSoftAffinityWeigher, with soft_affinity_weight_multiplier (default 1.0)', () => {
     const w = createSoftAffinity(conf());
@@ -77,7 +77,7 @@ describe('ServerGroupSoftAffinityWeigher (Nova weights/affinity.py)', () => {
 
 describe('ServerGroupSoftAntiAffinityWeigher (Nova weights/affinity.py)', () => {
   const weigh = (opts: Record<string, unknown>, policy: Policy = 'soft-anti-affinity') =>
-    weighHosts([createSoftAntiAffinity(conf(opts))], hosts(), spec(policy));
+    rankHosts([createSoftAntiAffinity(conf(opts))], hosts(), spec(policy));
 
   it('is named ServerGroupSoftAntiAffinityWeigher, with soft_anti_affinity_weight_multiplier (default 1.0)', () => {
     const w = createSoftAntiAffinity(conf());

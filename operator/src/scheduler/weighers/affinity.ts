@@ -41,6 +41,7 @@ export function createSoftAffinity(config: SchedulerConfig): Weigher {
     name: NAME_SOFT_AFFINITY,
     multiplierOption: MULTIPLIER_OPTION_SOFT_AFFINITY,
     multiplier: multiplier(config, MULTIPLIER_OPTION_SOFT_AFFINITY),
+    appliesTo: (spec) => spec.instanceGroup?.policy === 'soft-affinity',
     weigh: (host, spec) => membersOn(host, spec, 'soft-affinity'),
   };
 }
@@ -50,6 +51,7 @@ export function createSoftAntiAffinity(config: SchedulerConfig): Weigher {
     name: NAME_SOFT_ANTI_AFFINITY,
     multiplierOption: MULTIPLIER_OPTION_SOFT_ANTI_AFFINITY,
     multiplier: multiplier(config, MULTIPLIER_OPTION_SOFT_ANTI_AFFINITY),
+    appliesTo: (spec) => spec.instanceGroup?.policy === 'soft-anti-affinity',
     weigh: (host, spec) => -1 * membersOn(host, spec, 'soft-anti-affinity'),
   };
 }

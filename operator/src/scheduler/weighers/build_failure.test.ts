@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { weighHosts } from '../framework.ts';
+import { rankHosts } from '../framework.ts';
 import type { SchedulerConfig } from '../registry.ts';
 import { fakeHost, fakeSpec } from '../testing.ts';
 import { MULTIPLIER_OPTION, NAME, create } from './build_failure.ts';
@@ -19,7 +19,7 @@ const hosts = () => [
   fakeHost('host3', { failedBuilds: 10 }),
   fakeHost('host4', { failedBuilds: 100 }),
 ];
-const weigh = (opts: Record<string, unknown>) => weighHosts([create(conf(opts))], hosts(), fakeSpec());
+const weigh = (opts: Record<string, unknown>) => rankHosts([create(conf(opts))], hosts(), fakeSpec());
 
 describe('BuildFailureWeigher (Nova weights/compute.py)', () => {
   it('is named BuildFailureWeigher: weight failed_builds, multiplier −build_failure_weight_multiplier (default 1000000.0)', () => {

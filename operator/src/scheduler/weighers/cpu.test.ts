@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { weighHosts } from '../framework.ts';
+import { rankHosts } from '../framework.ts';
 import type { SchedulerConfig } from '../registry.ts';
 import { fakeHost, fakeSpec } from '../testing.ts';
 import { MULTIPLIER_OPTION, NAME, create } from './cpu.ts';
@@ -27,7 +27,7 @@ const hosts = () => [
   host('host4', 8, 0, 2.0),
 ];
 const weigh = (opts: Record<string, unknown>, hs = hosts()) =>
-  weighHosts([create(conf(opts))], hs, fakeSpec());
+  rankHosts([create(conf(opts))], hs, fakeSpec());
 
 describe('CPUWeigher (Nova weights/cpu.py)', () => {
   it('is named CPUWeigher, with cpu_weight_multiplier (default 1.0) and minval 0', () => {

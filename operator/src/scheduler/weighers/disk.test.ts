@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { weighHosts } from '../framework.ts';
+import { rankHosts } from '../framework.ts';
 import type { SchedulerConfig } from '../registry.ts';
 import { fakeHost, fakeSpec } from '../testing.ts';
 import { MULTIPLIER_OPTION, NAME, create } from './disk.ts';
@@ -19,7 +19,7 @@ const host = (name: string, freeDiskMb: number) =>
 // Nova's test hosts: 5120, 10240, 30720 and 81920 MB free.
 const hosts = () => [host('host1', 5120), host('host2', 10240), host('host3', 30720), host('host4', 81920)];
 const weigh = (opts: Record<string, unknown>, hs = hosts()) =>
-  weighHosts([create(conf(opts))], hs, fakeSpec());
+  rankHosts([create(conf(opts))], hs, fakeSpec());
 
 describe('DiskWeigher (Nova weights/disk.py)', () => {
   it('is named DiskWeigher, with disk_weight_multiplier (default 1.0) and minval 0', () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { weighHosts } from '../framework.ts';
+import { rankHosts } from '../framework.ts';
 import type { SchedulerConfig } from '../registry.ts';
 import { fakeHost, fakeSpec } from '../testing.ts';
 import { MULTIPLIER_OPTION, NAME, create } from './io_ops.ts';
@@ -19,7 +19,7 @@ const hosts = () => [
   fakeHost('host3', { numIoOps: 0 }),
   fakeHost('host4', { numIoOps: 4 }),
 ];
-const weigh = (opts: Record<string, unknown>) => weighHosts([create(conf(opts))], hosts(), fakeSpec());
+const weigh = (opts: Record<string, unknown>) => rankHosts([create(conf(opts))], hosts(), fakeSpec());
 
 describe('IoOpsWeigher (Nova weights/io_ops.py)', () => {
   it('is named IoOpsWeigher, with io_ops_weight_multiplier (default -1.0) and minval 0', () => {

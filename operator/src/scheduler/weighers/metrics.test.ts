@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { weighHosts } from '../framework.ts';
+import { rankHosts } from '../framework.ts';
 import type { SchedulerConfig } from '../registry.ts';
 import { fakeHost, fakeSpec } from '../testing.ts';
 import { ComputeHostMetricNotFound, MULTIPLIER_OPTION, NAME, create, parseWeightSetting } from './metrics.ts';
@@ -27,7 +27,7 @@ const hosts = () => [
 ];
 
 function best(weight_setting: unknown, opts: Record<string, unknown> = {}) {
-  const ranked = weighHosts([create(conf({ weight_setting, ...opts }))], hosts(), fakeSpec());
+  const ranked = rankHosts([create(conf({ weight_setting, ...opts }))], hosts(), fakeSpec());
   return { host: ranked[0]!.host.name, weight: ranked[0]!.weight };
 }
 
@@ -82,7 +82,7 @@ describe('MetricsWeigher (Nova weights/metrics.py)', () => {
   });
 
   it('weighs 0 everywhere without a weight_setting', () => {
-    const ranked = weighHosts([create(conf())], hosts(), fakeSpec());
+    const ranked = rankHosts([create(conf())], hosts(), fakeSpec());
     expect(ranked.every((r) => r.weight === 0)).to.equal(true);
   });
 

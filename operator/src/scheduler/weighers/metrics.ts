@@ -67,6 +67,8 @@ export function create(config: SchedulerConfig): Weigher {
     name: NAME,
     multiplierOption: MULTIPLIER_OPTION,
     multiplier,
+    // No metric to weigh: every host weighs 0.
+    appliesTo: () => setting.length > 0,
     weigh(host) {
       let value = 0.0;
       for (const [name, ratio] of setting) {

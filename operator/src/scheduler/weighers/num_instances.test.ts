@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { weighHosts } from '../framework.ts';
+import { rankHosts } from '../framework.ts';
 import type { SchedulerConfig } from '../registry.ts';
 import { fakeHost, fakeSpec } from '../testing.ts';
 import { MULTIPLIER_OPTION, NAME, create } from './num_instances.ts';
@@ -19,7 +19,7 @@ const hosts = () => [
   fakeHost('host3', { numInstances: 4 }),
   fakeHost('host4', { numInstances: 10 }),
 ];
-const weigh = (opts: Record<string, unknown>) => weighHosts([create(conf(opts))], hosts(), fakeSpec());
+const weigh = (opts: Record<string, unknown>) => rankHosts([create(conf(opts))], hosts(), fakeSpec());
 
 describe('NumInstancesWeigher (Nova weights/num_instances.py)', () => {
   it('is named NumInstancesWeigher, with num_instances_weight_multiplier (default 0.0), no minval/maxval', () => {

@@ -1,0 +1,188 @@
+// Server-group policies under concurrent creation, on the real apiserver with the operator
+// in-process: hard policies hold, soft ones pack or spread as weighted, max_server_per_host holds.
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { API_VERSION } from '../api/kind.ts';
+import type { ComputeHost, Server, ServerGroup } from '../api/v1alpha1/index.ts';
+import { loadConfig } from '../config.ts';
+import { COMPUTE_HOSTS } from '../controllers/computehost.ts';
+import { SERVER_GROUPS } from '../controllers/servergroup.ts';
+import { KubeClient } from '../kube/client.ts';
+import { collectionPath } from '../kube/resources.ts';
+import { Operator } from '../operator.ts';
+import { ControlPlane } from '../../../e2e/harness/controlplane.ts';
+import {
+  createFakeNode,
+  createFlavor,
+  createImage,
+  createNamespace,
+  createServer,
+  eventually,
+  listServers,
+  serverManifest,
+} from '../../../e2e/harness/fixtures.ts';
+
+const NS = 'groups';
+const NODES = 12;
+
+async function pool<T>(items: T[], limit: number, fn: (t: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+const GROUPS: { name: string; policy: ServerGroup['spec']['policy']; maxServerPerHost?: number }[] = [
+  { name: 'aff', policy: 'affinity' },
+  { name: 'anti', policy: 'anti-affinity' },
+  { name: 'anti2', policy: 'anti-affinity', maxServerPerHost: 2 },
+  { name: 'soft-aff', policy: 'soft-affinity' },
+  { name: 'soft-anti', policy: 'soft-anti-affinity' },
+];
+
+describe('Server groups under concurrent creation (operator + fake driver, real apiserver)', function () {
+  this.timeout(180_000);
+  let cp: ControlPlane;
+  let client: KubeClient;
+  let operator: Operator;
+  let running: Promise<void>;
+  let stateDir: string;
+  let servers: Server[];
+
+  before(async () => {
+    cp = await ControlPlane.start();
+    client = await KubeClient.create(cp.kubeConfig);
+    stateDir = mkdtempSync(join(tmpdir(), 'kova-fake-'));
+    await createNamespace(client, 'kova-system');
+    await createNamespace(client, NS);
+    for (let i = 0; i < NODES; i++)
+      await createFakeNode(client, `n-${i}`, { cpu: 64, memoryMb: 262144, diskGb: 4000 });
+    await createFlavor(client, 'm1.one', { vcpus: 1, ram: 512, disk: 1 });
+    await createImage(client, 'tiny');
+    for (const g of GROUPS) {
+      await client.create(collectionPath(SERVER_GROUPS, NS), {
+        apiVersion: API_VERSION,
+        kind: 'ServerGroup',
+        metadata: { name: g.name },
+        spec: {
+          name: g.name,
+          policy: g.policy,
+          ...(g.maxServerPerHost ? { rules: { maxServerPerHost: g.maxServerPerHost } } : {}),
+        },
+      });
+    }
+    const config = loadConfig(undefined, {
+      leaderElection: { enabled: false },
+      fake: { enabled: true, stateDir },
+      compute: { report_interval: 1 },
+      // Soft policies outweigh the RAM weigher's spreading, so packing shows.
+      scheduler: { soft_affinity_weight_multiplier: 10, soft_anti_affinity_weight_multiplier: 10 },
+    });
+    operator = await Operator.create({ kubeConfig: cp.kubeConfig, config, log: pino({ level: 'warn' }) });
+    running = operator.run();
+    await eventually(`${NODES} hosts up`, async () => {
+      const hosts = (await client.list<ComputeHost>(collectionPath(COMPUTE_HOSTS))).items;
+      return hosts.filter((h) => h.status?.state === 'up').length === NODES;
+    });
+    // 10 servers per group, all 50 created at once, interleaved.
+    const requests = Array.from({ length: 10 }, (_, i) => GROUPS.map((g) => ({ g: g.name, i }))).flat();
+    await pool(requests, 16, ({ g, i }) => {
+      const s = serverManifest(`${g}-${i}`, 'm1.one', 'tiny');
+      s.spec.serverGroup = g;
+      return createServer(client, NS, s);
+    });
+    servers = await eventually(
+      'all 50 ACTIVE or ERROR',
+      async () => {
+        const all = await listServers(client, NS);
+        return (
+          all.length === 50 && all.every((s) => ['ACTIVE', 'ERROR'].includes(s.status?.status ?? '')) && all
+        );
+      },
+      60_000,
+      250,
+    );
+  });
+
+  after(async () => {
+    await operator?.stop();
+    await running;
+    await client?.close();
+    await cp?.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  const hostsOf = (group: string) =>
+    servers.filter((s) => s.spec.serverGroup === group).map((s) => s.status!.host!);
+  const perHost = (hosts: string[]) => {
+    const m = new Map<string, number>();
+    for (const h of hosts) m.set(h, (m.get(h) ?? 0) + 1);
+    return m;
+  };
+
+  it('every server of every group is ACTIVE', () => {
+    expect(servers.filter((s) => s.status!.status !== 'ACTIVE').map((s) => s.metadata.name)).to.deep.equal(
+      [],
+    );
+  });
+
+  it('affinity: all 10 members on one host', () => {
+    expect(new Set(hostsOf('aff')).size).to.equal(1);
+  });
+
+  it('anti-affinity: 10 members on 10 different hosts', () => {
+    expect(new Set(hostsOf('anti')).size).to.equal(10);
+  });
+
+  it('anti-affinity with max_server_per_host 2: no host has more than 2 members', () => {
+    expect(Math.max(...perHost(hostsOf('anti2')).values())).to.be.at.most(2);
+  });
+
+  it('soft-affinity packs: all 10 members on one host when it has room', () => {
+    expect(new Set(hostsOf('soft-aff')).size).to.equal(1);
+  });
+
+  it('soft-anti-affinity spreads: 10 members on 10 different hosts when there are enough', () => {
+    expect(new Set(hostsOf('soft-anti')).size).to.equal(10);
+  });
+
+  it("each group's status lists its 10 members", async () => {
+    const groups = await eventually('members recorded', async () => {
+      const list = (await client.list<ServerGroup>(collectionPath(SERVER_GROUPS, NS))).items;
+      return list.every((g) => g.status?.members?.length === 10) && list;
+    });
+    for (const g of groups) {
+      const expected = servers
+        .filter((s) => s.spec.serverGroup === g.metadata.name)
+        .map((s) => s.metadata.uid);
+      expect([...g.status!.members!].sort()).to.deep.equal([...expected].sort());
+    }
+  });
+
+  it('an 11th anti-affinity member with hosts left lands on one of them; a 13th cannot be placed', async () => {
+    for (const i of [10, 11]) {
+      const s = serverManifest(`anti-${i}`, 'm1.one', 'tiny');
+      s.spec.serverGroup = 'anti';
+      await createServer(client, NS, s);
+    }
+    await eventually('anti-10, anti-11 ACTIVE', async () => {
+      const all = await listServers(client, NS);
+      return (
+        all.filter((s) => /^anti-1[01]$/.test(s.metadata.name!) && s.status?.status === 'ACTIVE').length === 2
+      );
+    });
+    const s = serverManifest('anti-12', 'm1.one', 'tiny');
+    s.spec.serverGroup = 'anti';
+    await createServer(client, NS, s);
+    const refused = await eventually('anti-12 ERROR', async () => {
+      const x = (await listServers(client, NS)).find((y) => y.metadata.name === 'anti-12');
+      return x?.status?.status === 'ERROR' && x;
+    });
+    expect(refused.status!.fault!.details).to.contain("'ServerGroupAntiAffinityFilter: (start: 12, end: 0)'");
+  });
+});
