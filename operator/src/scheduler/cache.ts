@@ -164,13 +164,18 @@ export class SchedulerCache {
       ...(claim ? [claim.host] : []),
     ])) {
       const st = this.states.get(h);
-      if (st) st.failedBuilds = this.failedBuilds.get(h) ?? 0;
+      const failed = this.failedBuilds.get(h) ?? 0;
+      if (st && st.failedBuilds !== failed) {
+        st.failedBuilds = failed;
+        st.version++;
+      }
     }
   }
 
   private apply(c: Claim, sign: 1 | -1): void {
     const st = this.states.get(c.host);
     if (!st) return;
+    st.version++;
     st.used.vcpus += sign * c.vcpus;
     st.used.memoryMb += sign * c.memoryMb;
     st.used.diskGb += sign * c.diskGb;
@@ -264,6 +269,7 @@ export class SchedulerCache {
     const { total, ratios } = inventory;
     const state: HostState = {
       name,
+      version: 0,
       hostIp: ch.status?.hostIp,
       total,
       allocationRatios: ratios,

@@ -48,6 +48,8 @@ export interface Toleration {
 export interface HostState {
   /** Nova's host and nodename: the Kubernetes node name. */
   name: string;
+  /** Bumped by the scheduler cache on every change of this state (lets results be reused). */
+  version: number;
   hostIp?: string;
   /** Physical resources less the reserved ones (vcpus_total, total_usable_ram_mb, total_usable_disk_gb). */
   total: Resources;

@@ -7,6 +7,7 @@ export function fakeHost(name: string, over: Partial<HostState> = {}): HostState
   const allocationRatios = over.allocationRatios ?? { vcpus: 1, memoryMb: 1, diskGb: 1 };
   return {
     name,
+    version: 0,
     total,
     allocationRatios,
     limits: {
