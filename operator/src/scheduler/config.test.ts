@@ -29,8 +29,14 @@ describe('Scheduler configuration file (Nova option names, ajv)', () => {
 
   it('refuses an unknown option, an unknown filter and a wrong type, naming each', () => {
     expect(() =>
-      validateSchedulerConfig({ ram_wieght_multiplier: 2, enabled_filters: ['NoSuchFilter'], host_subset_size: 'two' }),
-    ).to.throw(/unknown option ram_wieght_multiplier.*enabled_filters\/0 must be equal to one of the allowed values.*host_subset_size must be integer/);
+      validateSchedulerConfig({
+        ram_wieght_multiplier: 2,
+        enabled_filters: ['NoSuchFilter'],
+        host_subset_size: 'two',
+      }),
+    ).to.throw(
+      /unknown option ram_wieght_multiplier.*enabled_filters\/0 must be equal to one of the allowed values.*host_subset_size must be integer/,
+    );
   });
 
   it('reloads the file when it changes, and keeps going past a bad version', async () => {
@@ -39,7 +45,12 @@ describe('Scheduler configuration file (Nova option names, ajv)', () => {
     writeFileSync(file, 'host_subset_size: 1\n');
     const seen: SchedulerConfig[] = [];
     const errors: Error[] = [];
-    const stop = watchSchedulerConfig(file, (c) => seen.push(c), (e) => errors.push(e), 20);
+    const stop = watchSchedulerConfig(
+      file,
+      (c) => seen.push(c),
+      (e) => errors.push(e),
+      20,
+    );
     try {
       await sleep(50);
       writeFileSync(file, 'host_subset_size: 3\nram_weight_multiplier: -1\n');

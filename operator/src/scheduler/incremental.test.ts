@@ -26,14 +26,21 @@ describe('IncrementalSelector: the same choice as selectHost, reusing unchanged 
   function world(rand: () => number): HostState[] {
     return Array.from({ length: 60 }, (_, i) =>
       fakeHost(`h${i}`, {
-        used: { vcpus: Math.floor(rand() * 16), memoryMb: Math.floor(rand() * 16384), diskGb: Math.floor(rand() * 100) },
+        used: {
+          vcpus: Math.floor(rand() * 16),
+          memoryMb: Math.floor(rand() * 16384),
+          diskGb: Math.floor(rand() * 100),
+        },
         enabled: rand() > 0.1,
         up: rand() > 0.1,
         numIoOps: Math.floor(rand() * 10),
         failedBuilds: rand() > 0.8 ? 1 : 0,
         hostIp: `10.0.${i >> 4}.${i & 15}`,
         traits: rand() > 0.5 ? ['CUSTOM_FAST'] : [],
-        aggregates: rand() > 0.7 ? [{ name: 'a', uuid: 'agg-a', hosts: [], metadata: { ssd: 'true' }, availabilityZone: 'az1' }] : [],
+        aggregates:
+          rand() > 0.7
+            ? [{ name: 'a', uuid: 'agg-a', hosts: [], metadata: { ssd: 'true' }, availabilityZone: 'az1' }]
+            : [],
       }),
     );
   }
@@ -46,7 +53,17 @@ describe('IncrementalSelector: the same choice as selectHost, reusing unchanged 
     }),
     () => ({ instanceGroup: { uuid: 'g2', policy: 'soft-affinity', memberHosts: ['h3', 'h3', 'h7'] } }),
     () => ({ schedulerHints: { query: '[">=", "$free_ram_mb", 4096]' } }),
-    () => ({ flavor: { name: 'f', vcpus: 1, ram: 512, disk: 1, ephemeral: 0, swap: 0, extraSpecs: { 'trait:CUSTOM_FAST': 'required', ssd: 'true' } } }),
+    () => ({
+      flavor: {
+        name: 'f',
+        vcpus: 1,
+        ram: 512,
+        disk: 1,
+        ephemeral: 0,
+        swap: 0,
+        extraSpecs: { 'trait:CUSTOM_FAST': 'required', ssd: 'true' },
+      },
+    }),
     () => ({ availabilityZone: 'az1' }),
   ];
 
@@ -61,7 +78,11 @@ describe('IncrementalSelector: the same choice as selectHost, reusing unchanged 
         // Runs of like requests, as in a storm, then another kind.
         if (n % 10 === 0) shape = shapes[Math.floor(rand() * shapes.length)]!(rand);
         const spec = fakeSpec({ instanceUuid: `u${n}`, ...structuredClone(shape) });
-        spec.placement = placementRequest(spec, [{ name: 'a', uuid: 'agg-a', hosts: [], metadata: {}, availabilityZone: 'az1' }], plugins.config);
+        spec.placement = placementRequest(
+          spec,
+          [{ name: 'a', uuid: 'agg-a', hosts: [], metadata: {}, availabilityZone: 'az1' }],
+          plugins.config,
+        );
         const expected = selectHost(plugins.filters, plugins.weighers, hosts, spec, 1, () => 0);
         const got = selector.select(plugins, hosts, spec, () => 0);
         expect(got.host?.name, `request ${n}`).to.equal(expected.host?.name);

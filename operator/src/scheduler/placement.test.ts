@@ -40,13 +40,15 @@ describe("Placement's part (resources, traits, request pre-filters)", () => {
 
   it('resources:<RC> extra specs override the flavor; 0 drops a class; custom classes are asked too', () => {
     const r = resourceRequest(
-      fakeSpec({ flavor: flavor({ 'resources:VCPU': '6', 'resources:DISK_GB': '0', 'resources:CUSTOM_GPU': '1' }) }),
+      fakeSpec({
+        flavor: flavor({ 'resources:VCPU': '6', 'resources:DISK_GB': '0', 'resources:CUSTOM_GPU': '1' }),
+      }),
     );
     expect(r.resources).to.deep.equal({ VCPU: 6, MEMORY_MB: 4096, CUSTOM_GPU: 1 });
     // No Kova host offers a custom class.
-    expect(placementCheck({ ...r, requiredAggregates: [], forbiddenAggregates: new Set() })(fakeHost('h'))).to.equal(
-      'insufficient CUSTOM_GPU',
-    );
+    expect(
+      placementCheck({ ...r, requiredAggregates: [], forbiddenAggregates: new Set() })(fakeHost('h')),
+    ).to.equal('insufficient CUSTOM_GPU');
   });
 
   it('trait:X=required|forbidden from the flavor and traits:X=required from the image', () => {
@@ -81,9 +83,9 @@ describe("Placement's part (resources, traits, request pre-filters)", () => {
     expect(check(fakeHost('in', { aggregates: aggs }))).to.equal(undefined);
     expect(check(fakeHost('out'))).to.equal(REASON_AGGREGATE);
     // A zone no aggregate defines restricts nothing here (Nova leaves it to AvailabilityZoneFilter).
-    expect(placementCheck(placementRequest(fakeSpec({ availabilityZone: 'nova' }), aggs, {}))(fakeHost('any'))).to.equal(
-      undefined,
-    );
+    expect(
+      placementCheck(placementRequest(fakeSpec({ availabilityZone: 'nova' }), aggs, {}))(fakeHost('any')),
+    ).to.equal(undefined);
   });
 
   it('query_placement_for_image_type_support: requires COMPUTE_IMAGE_TYPE_<disk_format>', () => {
@@ -94,10 +96,14 @@ describe("Placement's part (resources, traits, request pre-filters)", () => {
 
   it('enable_isolated_aggregate_filtering: aggregates requiring a trait the request lacks are forbidden', () => {
     const gpu = agg('gpu', { 'trait:CUSTOM_GPU': 'required' });
-    const plain = placementCheck(placementRequest(fakeSpec(), [gpu], { enable_isolated_aggregate_filtering: true }));
+    const plain = placementCheck(
+      placementRequest(fakeSpec(), [gpu], { enable_isolated_aggregate_filtering: true }),
+    );
     expect(plain(fakeHost('gpu-host', { aggregates: [gpu] }))).to.equal(REASON_ISOLATED);
     const wanting = fakeSpec({ flavor: flavor({ 'trait:CUSTOM_GPU': 'required' }) });
-    const asks = placementCheck(placementRequest(wanting, [gpu], { enable_isolated_aggregate_filtering: true }));
+    const asks = placementCheck(
+      placementRequest(wanting, [gpu], { enable_isolated_aggregate_filtering: true }),
+    );
     expect(asks(fakeHost('gpu-host', { aggregates: [gpu], traits: ['CUSTOM_GPU'] }))).to.equal(undefined);
   });
 });

@@ -6,12 +6,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { API_VERSION } from '../api/kind.ts';
-import type { ComputeHost, Server, ServerGroup } from '../api/v1alpha1/index.ts';
+import {
+  NUM_INSTANCES_ANNOTATION,
+  RESERVATION_LABEL,
+  type ComputeHost,
+  type Server,
+  type ServerGroup,
+} from '../api/v1alpha1/index.ts';
 import { loadConfig } from '../config.ts';
 import { COMPUTE_HOSTS } from '../controllers/computehost.ts';
 import { SERVER_GROUPS } from '../controllers/servergroup.ts';
 import { KubeClient } from '../kube/client.ts';
-import { collectionPath } from '../kube/resources.ts';
+import { NODES as NODES_RESOURCE, collectionPath, objectPath } from '../kube/resources.ts';
+import { FLAVORS } from '../controllers/server.ts';
 import { Operator } from '../operator.ts';
 import { ControlPlane } from '../../../e2e/harness/controlplane.ts';
 import {
@@ -184,5 +191,76 @@ describe('Server groups under concurrent creation (operator + fake driver, real 
       return x?.status?.status === 'ERROR' && x;
     });
     expect(refused.status!.fault!.details).to.contain("'ServerGroupAntiAffinityFilter: (start: 12, end: 0)'");
+  });
+
+  it('multi-create is all or nothing: 3 servers that fit all go ACTIVE; 20 that do not fit all go ERROR', async () => {
+    await createFlavor(client, 'm1.huge', { vcpus: 200, ram: 1024, disk: 1 }); // one per host (64 × cpu_allocation_ratio 4.0)
+    const batch = async (reservation: string, count: number) => {
+      for (let i = 0; i < count; i++) {
+        const s = serverManifest(`${reservation}-${i}`, 'm1.huge', 'tiny');
+        s.metadata.labels = { [RESERVATION_LABEL]: reservation };
+        s.metadata.annotations = { [NUM_INSTANCES_ANNOTATION]: String(count) };
+        await createServer(client, NS, s);
+      }
+      return eventually(`${reservation} decided`, async () => {
+        const mine = (await listServers(client, NS)).filter(
+          (s) => s.metadata.labels?.[RESERVATION_LABEL] === reservation,
+        );
+        return (
+          mine.length === count &&
+          mine.every((s) => ['ACTIVE', 'ERROR'].includes(s.status?.status ?? '')) &&
+          mine
+        );
+      });
+    };
+    const fits = await batch('r-fits', 3);
+    expect(fits.map((s) => s.status!.status)).to.deep.equal(['ACTIVE', 'ACTIVE', 'ACTIVE']);
+    const tooMany = await batch('r-too-many', 20); // 12 hosts, 3 already holding one
+    expect(new Set(tooMany.map((s) => s.status!.status))).to.deep.equal(new Set(['ERROR']));
+    expect(tooMany[0]!.status!.fault!.message).to.equal(
+      'No valid host was found. There are not enough hosts available.',
+    );
+  });
+
+  it('a required trait (trait:X=required) lands the server on the node labelled with it', async () => {
+    await client.patch(objectPath(NODES_RESOURCE, 'n-5'), {
+      metadata: { labels: { 'trait.compute.kova.io/CUSTOM_FAST': 'true' } },
+    });
+    await client.create(collectionPath(FLAVORS), {
+      apiVersion: API_VERSION,
+      kind: 'Flavor',
+      metadata: { name: 'm1.fast' },
+      spec: { name: 'm1.fast', vcpus: 1, ram: 512, disk: 1, extraSpecs: { 'trait:CUSTOM_FAST': 'required' } },
+    });
+    await createServer(client, NS, serverManifest('fast-1', 'm1.fast', 'tiny'));
+    const s = await eventually('fast-1 decided', async () => {
+      const x = (await listServers(client, NS)).find((y) => y.metadata.name === 'fast-1');
+      return ['ACTIVE', 'ERROR'].includes(x?.status?.status ?? '') && x;
+    });
+    expect(s.status!.host).to.equal('n-5');
+  });
+
+  it('a tainted node takes only servers that tolerate the taint', async () => {
+    await client.patch(objectPath(NODES_RESOURCE, 'n-6'), {
+      spec: { taints: [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }] },
+    });
+    const pinned = (name: string, tolerate: boolean) => {
+      const s = serverManifest(name, 'm1.one', 'tiny');
+      s.spec.host = 'n-6';
+      if (tolerate)
+        s.spec.tolerations = [{ key: 'dedicated', operator: 'Equal', value: 'db', effect: 'NoSchedule' }];
+      return createServer(client, NS, s);
+    };
+    await pinned('intolerant', false);
+    await pinned('tolerant', true);
+    const [intolerant, tolerant] = await eventually('both decided', async () => {
+      const all = await listServers(client, NS);
+      const pair = ['intolerant', 'tolerant'].map((n) => all.find((s) => s.metadata.name === n));
+      return pair.every((s) => ['ACTIVE', 'ERROR'].includes(s?.status?.status ?? '')) && (pair as Server[]);
+    });
+    expect(intolerant!.status!.status).to.equal('ERROR');
+    expect(intolerant!.status!.fault!.details).to.contain("'KubernetesNodeFilter: (start: 1, end: 0)'");
+    expect(tolerant!.status!.status).to.equal('ACTIVE');
+    expect(tolerant!.status!.host).to.equal('n-6');
   });
 });

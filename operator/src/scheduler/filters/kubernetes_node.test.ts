@@ -1,6 +1,13 @@
 import { expect } from 'chai';
 import { fakeHost, fakeSpec } from '../testing.ts';
-import { NAME, REASON_NOT_READY, REASON_TAINT, REASON_UNSCHEDULABLE, create, tolerates } from './kubernetes_node.ts';
+import {
+  NAME,
+  REASON_NOT_READY,
+  REASON_TAINT,
+  REASON_UNSCHEDULABLE,
+  create,
+  tolerates,
+} from './kubernetes_node.ts';
 
 const node = (over: Partial<ReturnType<typeof fakeHost>['node']>) =>
   fakeHost('n', { node: { ready: true, unschedulable: false, taints: [], labels: {}, ...over } });
@@ -22,9 +29,15 @@ describe('KubernetesNodeFilter (kube-scheduler NodeReady, NodeUnschedulable, Tai
   it('rejects NoSchedule and NoExecute taints the server does not tolerate; PreferNoSchedule never', () => {
     const gpu = { key: 'gpu', value: 'true', effect: 'NoSchedule' as const };
     expect(f.hostPasses(node({ taints: [gpu] }), fakeSpec())).to.equal(REASON_TAINT);
-    expect(f.hostPasses(node({ taints: [{ ...gpu, effect: 'NoExecute' }] }), fakeSpec())).to.equal(REASON_TAINT);
-    expect(f.hostPasses(node({ taints: [{ ...gpu, effect: 'PreferNoSchedule' }] }), fakeSpec())).to.equal(undefined);
-    const tolerating = fakeSpec({ tolerations: [{ key: 'gpu', operator: 'Equal', value: 'true', effect: 'NoSchedule' }] });
+    expect(f.hostPasses(node({ taints: [{ ...gpu, effect: 'NoExecute' }] }), fakeSpec())).to.equal(
+      REASON_TAINT,
+    );
+    expect(f.hostPasses(node({ taints: [{ ...gpu, effect: 'PreferNoSchedule' }] }), fakeSpec())).to.equal(
+      undefined,
+    );
+    const tolerating = fakeSpec({
+      tolerations: [{ key: 'gpu', operator: 'Equal', value: 'true', effect: 'NoSchedule' }],
+    });
     expect(f.hostPasses(node({ taints: [gpu] }), tolerating)).to.equal(undefined);
   });
 
