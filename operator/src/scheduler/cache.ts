@@ -15,6 +15,8 @@ import type { AggregateInfo, HostState, InstanceOnHost, Resources, Taint } from 
 
 /** Node labels trait.compute.kova.io/<TRAIT>=true give a host Placement traits. */
 export const TRAIT_LABEL_PREFIX = 'trait.compute.kova.io/';
+/** A node's zone label is its availability zone when no aggregate puts it in one. */
+export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 
 /** An assumed decision not confirmed by the informer within this long is dropped. */
 const ASSUME_TTL_MS = 30_000;
@@ -229,6 +231,11 @@ export class SchedulerCache {
     return hosts;
   }
 
+  /** Nova's default_availability_zone: the zone of hosts no aggregate or label puts in one. */
+  get defaultAvailabilityZone(): string {
+    return this.deps.config.default_availability_zone;
+  }
+
   /** Every aggregate, for the request pre-filters. */
   aggregates(): AggregateInfo[] {
     return this.deps.aggregates.list().map(aggregateInfo);
@@ -286,6 +293,7 @@ export class SchedulerCache {
       up: ch.status?.state === 'up' && !ch.spec.forcedDown,
       availabilityZone:
         aggregates.find((a) => a.availabilityZone)?.availabilityZone ??
+        labels[ZONE_LABEL] ??
         this.deps.config.default_availability_zone,
       aggregates,
       hypervisorType: ch.status?.hypervisorType,

@@ -3,6 +3,7 @@ import type { AggregateInfo } from './framework.ts';
 import {
   REASON_AGGREGATE,
   REASON_ISOLATED,
+  REASON_ZONE,
   REASON_NO_TENANT_AGGREGATE,
   REASON_TRAIT_FORBIDDEN,
   REASON_TRAIT_MISSING,
@@ -82,10 +83,16 @@ describe("Placement's part (resources, traits, request pre-filters)", () => {
     const check = placementCheck(placementRequest(fakeSpec({ availabilityZone: 'az1' }), aggs, {}));
     expect(check(fakeHost('in', { aggregates: aggs }))).to.equal(undefined);
     expect(check(fakeHost('out'))).to.equal(REASON_AGGREGATE);
-    // A zone no aggregate defines restricts nothing here (Nova leaves it to AvailabilityZoneFilter).
+    // The default zone restricts nothing (Nova leaves it to AvailabilityZoneFilter).
     expect(
       placementCheck(placementRequest(fakeSpec({ availabilityZone: 'nova' }), aggs, {}))(fakeHost('any')),
     ).to.equal(undefined);
+  });
+
+  it('a zone no aggregate defines is a node-label zone: only hosts labelled with it', () => {
+    const check = placementCheck(placementRequest(fakeSpec({ availabilityZone: 'zone-b' }), [], {}));
+    expect(check(fakeHost('b', { availabilityZone: 'zone-b' }))).to.equal(undefined);
+    expect(check(fakeHost('a', { availabilityZone: 'zone-a' }))).to.equal(REASON_ZONE);
   });
 
   it('query_placement_for_image_type_support: requires COMPUTE_IMAGE_TYPE_<disk_format>', () => {

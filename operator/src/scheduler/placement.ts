@@ -19,11 +19,14 @@ export interface PlacementRequest {
   requiredAggregates: Set<string>[];
   /** The host must be in none of these aggregates. */
   forbiddenAggregates: Set<string>;
+  /** The host must be in this zone (a zone from node labels, which no aggregate defines). */
+  requiredZone?: string;
   /** Set when a pre-filter refuses the request outright (Nova's RequestFilterFailed). */
   failure?: string;
 }
 
 export interface PlacementConfig {
+  default_availability_zone?: string;
   limit_tenants_to_placement_aggregate?: boolean;
   placement_aggregate_required_for_tenants?: boolean;
   query_placement_for_availability_zone?: boolean;
@@ -87,6 +90,10 @@ export function placementRequest(
   if ((config.query_placement_for_availability_zone ?? true) && spec.availabilityZone) {
     const zone = aggregates.filter((a) => a.availabilityZone === spec.availabilityZone);
     if (zone.length) req.requiredAggregates.push(new Set(zone.map((a) => a.uuid)));
+    // Kova also takes zones from node labels (topology.kubernetes.io/zone), which no aggregate
+    // defines; those are matched on the host's zone. The default zone restricts nothing, as in Nova.
+    else if (spec.availabilityZone !== (config.default_availability_zone ?? 'nova'))
+      req.requiredZone = spec.availabilityZone;
   }
 
   const diskFormat = spec.image.properties.disk_format;
@@ -106,6 +113,7 @@ export function placementRequest(
 
 export const REASON_NO_TENANT_AGGREGATE = 'no hosts available for tenant';
 export const REASON_AGGREGATE = 'not in a required aggregate';
+export const REASON_ZONE = 'not in the requested availability zone';
 export const REASON_ISOLATED = 'in an isolated aggregate';
 export const REASON_TRAIT_MISSING = 'lacks a required trait';
 export const REASON_TRAIT_FORBIDDEN = 'has a forbidden trait';
@@ -121,6 +129,7 @@ export function placementCheck(req: PlacementRequest): (host: HostState) => stri
   const traitRules = req.requiredTraits.length > 0 || req.forbiddenTraits.length > 0;
   return (host) => {
     if (req.failure) return REASON_NO_TENANT_AGGREGATE;
+    if (req.requiredZone !== undefined && host.availabilityZone !== req.requiredZone) return REASON_ZONE;
     if (aggregateRules) {
       const member = host.aggregates.map((a) => a.uuid);
       if (req.requiredAggregates.some((any) => !member.some((u) => any.has(u)))) return REASON_AGGREGATE;

@@ -106,7 +106,10 @@ export function decide(
   const { config, filters, weighers } = plugins;
   const spec = requestSpecOf(s, cache, images);
   const hosts = cache.hostStates();
-  spec.placement = placementRequest(spec, cache.aggregates(), config);
+  spec.placement = placementRequest(spec, cache.aggregates(), {
+    ...config,
+    default_availability_zone: cache.defaultAvailabilityZone,
+  });
   const candidates = spec.requestedHost ? hosts.filter((h) => h.name === spec.requestedHost) : hosts;
   try {
     const selection = selector
