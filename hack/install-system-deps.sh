@@ -7,6 +7,7 @@ packages=(
   ca-certificates # TLS to the package registries
   git
   make
+  openssl # x509 keypair tests
 )
 
 missing=()

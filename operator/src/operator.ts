@@ -4,7 +4,15 @@
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { Aggregate, ComputeHost, Flavor, Image, Server, ServerGroup } from './api/v1alpha1/index.ts';
+import type {
+  Aggregate,
+  ComputeHost,
+  Flavor,
+  Image,
+  Keypair,
+  Server,
+  ServerGroup,
+} from './api/v1alpha1/index.ts';
 import { AggregateKind, ServerGroupKind } from './api/v1alpha1/index.ts';
 import type { OperatorConfig } from './config.ts';
 import {
@@ -24,6 +32,8 @@ import {
 import type { Lease } from './kube/lease.ts';
 import { FLAVORS, IMAGES, SERVERS, serverReconciler, serversAwaiting } from './controllers/server.ts';
 import { serverGroupReconciler } from './controllers/servergroup.ts';
+import { KEYPAIRS, keypairReconciler } from './controllers/keypair.ts';
+import { aggregateReconciler } from './controllers/aggregate.ts';
 import { resolveServerGroup } from './compute/server.ts';
 import { FakeDriver } from './drivers/fake.ts';
 import { KubeClient, type KubeObject } from './kube/client.ts';
@@ -63,6 +73,7 @@ export class Operator {
     images: Informer<Image>;
     computeHosts: Informer<ComputeHost>;
     aggregates: Informer<Aggregate>;
+    keypairs: Informer<Keypair>;
     serverGroups: Informer<ServerGroup>;
     nodes: Informer<Node>;
     pods: Informer<Pod>;
@@ -94,6 +105,7 @@ export class Operator {
       images: inf<Image>(IMAGES),
       computeHosts: inf<ComputeHost>(COMPUTE_HOSTS),
       aggregates: inf<Aggregate>(kovaResource(AggregateKind)),
+      keypairs: inf<Keypair>(KEYPAIRS),
       serverGroups: inf<ServerGroup>(kovaResource(ServerGroupKind)),
       nodes: inf<Node>(NODES, { labelSelector: DRIVER_LABEL }),
       pods: inf<Pod>(PODS),
@@ -207,8 +219,18 @@ export class Operator {
     this.leadingSince = this.clock.now();
     this.log.info({ identity: this.identity }, 'leading: starting controllers');
     const { config } = this.options;
-    const { servers, flavors, images, computeHosts, aggregates, serverGroups, nodes, pods, leases } =
-      this.informers;
+    const {
+      servers,
+      flavors,
+      images,
+      computeHosts,
+      aggregates,
+      serverGroups,
+      keypairs,
+      nodes,
+      pods,
+      leases,
+    } = this.informers;
     const base = { clock: this.clock, log: this.log, metrics: this.metrics };
     const events = new EventRecorder({
       client: this.client,
@@ -310,6 +332,20 @@ export class Operator {
       scheduler.run(signal),
       hostController.run(signal),
       groupController.run(signal),
+      new Controller({
+        ...base,
+        name: 'keypair',
+        reconcile: keypairReconciler({ client: this.client, keypairs, clock: this.clock }),
+      })
+        .watch(keypairs)
+        .run(signal),
+      new Controller({
+        ...base,
+        name: 'aggregate',
+        reconcile: aggregateReconciler({ client: this.client, aggregates }),
+      })
+        .watch(aggregates)
+        .run(signal),
     ];
 
     if (this.fakeDriver) {

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { Flavor, Image, Server, ServerGroup } from '../api/v1alpha1/index.ts';
 import { flavorId } from '../api/v1alpha1/flavor.ts';
+import { setCondition } from '../runtime/conditions.ts';
 import { statusFromState, type PowerState, type TaskState, type VmState } from './states.ts';
 
 export type ServerStatus = NonNullable<Server['status']>;
@@ -176,4 +177,29 @@ export function buildFailedStatus(
     ...withStates(next, 'building', 'scheduling', 'pending'),
     retry: { numAttempts: attempts + 1, hosts },
   };
+}
+
+/**
+ * The Kubernetes conditions of a server, derived from its Nova state so kubectl users can
+ * `kubectl wait --for=condition=Ready`: Scheduled (has a host, or why not) and Ready (ACTIVE,
+ * idle and running; otherwise its Nova status, and the fault's message if any).
+ */
+export function withConditions(status: ServerStatus, nowIso: string): ServerStatus {
+  const scheduling = status.vmState === 'building' && !status.host;
+  const scheduled = status.host
+    ? { status: 'True' as const, reason: 'Scheduled', message: `placed on ${status.host}` }
+    : status.fault?.message.startsWith('No valid host')
+      ? { status: 'False' as const, reason: 'NoValidHost', message: status.fault.message }
+      : { status: 'False' as const, reason: scheduling ? 'Scheduling' : 'NotPlaced', message: '' };
+  const ready =
+    status.vmState === 'active' && !status.taskState && status.powerState === 'running'
+      ? { status: 'True' as const, reason: 'Active', message: '' }
+      : {
+          status: 'False' as const,
+          reason: status.status ?? 'Unknown',
+          message: status.fault?.message ?? (status.taskState ? `task: ${status.taskState}` : ''),
+        };
+  let conditions = setCondition(status.conditions, { type: 'Scheduled', ...scheduled }, nowIso);
+  conditions = setCondition(conditions, { type: 'Ready', ...ready }, nowIso);
+  return { ...status, conditions };
 }

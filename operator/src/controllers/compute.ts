@@ -8,13 +8,13 @@ import { SERVER_FINALIZER, activeStatus, buildFailedStatus, withStates } from '.
 import { BuildFailure, type Instance, type VirtDriver } from '../drivers/driver.ts';
 import { type KubeClient, isConflict, isNotFound } from '../kube/client.ts';
 import { LEASES, collectionPath, objectPath } from '../kube/resources.ts';
-import { hasFinalizer, replaceStatus, setFinalizer } from '../kube/writes.ts';
+import { hasFinalizer, setFinalizer } from '../kube/writes.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { microTime } from '../kube/lease.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import type { Informer } from '../runtime/informer.ts';
 import { WriteTracker } from '../runtime/writetracker.ts';
-import { SERVERS } from './server.ts';
+import { SERVERS, writeServerStatus } from './server.ts';
 
 /** Label of a host's heartbeat Lease; its value is the host name. */
 export const HEARTBEAT_LABEL = 'compute.kova.io/heartbeat';
@@ -54,7 +54,7 @@ export function computeReconciler(d: ComputeManagerDeps) {
   const written = new WriteTracker();
   /** A status write, remembered so that a reconcile on the not-yet-updated cache is skipped. */
   const writeStatus = async (s: Server, status: NonNullable<Server['status']>): Promise<Server> => {
-    const saved = await replaceStatus(d.client, SERVERS, s, status);
+    const saved = await writeServerStatus(d.client, s, status, d.clock);
     written.wrote(s);
     return saved;
   };

@@ -5,10 +5,13 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import type { ComputeHost } from '../api/v1alpha1/index.ts';
+import type { Aggregate, ComputeHost, Keypair } from '../api/v1alpha1/index.ts';
 import { loadConfig } from '../config.ts';
 import { KubeClient, isNotFound } from '../kube/client.ts';
-import { objectPath } from '../kube/resources.ts';
+import { collectionPath, objectPath } from '../kube/resources.ts';
+import { repoRoot } from '../../../e2e/harness/tools.ts';
+import { KEYPAIRS } from './keypair.ts';
+import { AGGREGATES } from './aggregate.ts';
 import { Operator } from '../operator.ts';
 import { ControlPlane } from '../../../e2e/harness/controlplane.ts';
 import {
@@ -85,6 +88,16 @@ describe('Server build and delete (operator + fake driver, real apiserver)', fun
       30_000,
       5,
     );
+    // kubectl users wait on the Ready condition, as for any Kubernetes object.
+    const waited = await cp.kubectl([
+      'wait',
+      '-n',
+      NS,
+      '--for=condition=Ready',
+      'server/web-1',
+      '--timeout=30s',
+    ]);
+    expect(waited.stdout.trim()).to.equal('server.compute.kova.io/web-1 condition met');
     const st = server.status!;
     expect(st.vmState).to.equal('active');
     expect(st.taskState).to.equal(undefined);
@@ -206,5 +219,29 @@ describe('Server build and delete (operator + fake driver, real apiserver)', fun
     } finally {
       delete operator.fakeDriver!.failSpawn;
     }
+  });
+
+  it('a Keypair gets its Nova fingerprint, and Aggregates get distinct integer ids', async () => {
+    await cp.kubectl([
+      'apply',
+      '-f',
+      join(repoRoot, 'examples', 'keypair.yaml'),
+      '-f',
+      join(repoRoot, 'examples', 'aggregate.yaml'),
+    ]);
+    await cp.kubectl(
+      ['create', '-f', '-'],
+      'apiVersion: compute.kova.io/v1alpha1\nkind: Aggregate\nmetadata: {name: second}\nspec: {name: second}\n',
+    );
+    const kp = await eventually('fingerprint', async () => {
+      const k = await client.get<Keypair>(objectPath(KEYPAIRS, 'demo.demo'));
+      return k.status?.fingerprint ? k : undefined;
+    });
+    expect(kp.status!.fingerprint).to.equal('b0:8a:fc:d8:76:93:9a:79:f7:42:57:a0:3e:9b:a7:19');
+    const ids = await eventually('aggregate ids', async () => {
+      const list = (await client.list<Aggregate>(collectionPath(AGGREGATES))).items;
+      return list.every((a) => a.status?.id) && list.map((a) => a.status!.id!);
+    });
+    expect([...ids].sort()).to.deep.equal([1, 2]);
   });
 });

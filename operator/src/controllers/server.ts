@@ -19,6 +19,7 @@ import {
   resolveFlavor,
   resolveImage,
   resolveServerGroup,
+  withConditions,
 } from '../compute/server.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { kovaResource } from '../kube/resources.ts';
@@ -29,6 +30,19 @@ import type { Informer } from '../runtime/informer.ts';
 import { WriteTracker } from '../runtime/writetracker.ts';
 
 export const SERVERS = kovaResource(ServerKind);
+
+/**
+ * Every write of a server's status: the new status with its conditions derived, as one PUT
+ * guarded by the resourceVersion the status was computed from.
+ */
+export function writeServerStatus(
+  client: KubeClient,
+  server: Server,
+  status: NonNullable<Server['status']>,
+  clock: Clock,
+): Promise<Server> {
+  return replaceStatus(client, SERVERS, server, withConditions(status, new Date(clock.now()).toISOString()));
+}
 
 export interface ServerControllerDeps {
   client: KubeClient;
@@ -80,7 +94,7 @@ export function serverReconciler(d: ServerControllerDeps) {
       const image = resolveImage(server.spec.imageRef, d.images.list());
       const groupFound = !server.spec.serverGroup || !!resolveServerGroup(server, d.serverGroups.list());
       const status = initialStatus(server, flavor, image, now, groupFound);
-      await replaceStatus(d.client, SERVERS, server, status);
+      await writeServerStatus(d.client, server, status, d.clock);
       written.wrote(server);
       if (status.fault) d.events.event(server, 'Warning', 'BuildRefused', 'Create', status.fault.message);
     }

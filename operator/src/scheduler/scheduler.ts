@@ -12,9 +12,8 @@ import {
   type Server,
 } from '../api/v1alpha1/index.ts';
 import { awaitsScheduling, boundStatus, noValidHostStatus, resolveImage } from '../compute/server.ts';
-import { SERVERS } from '../controllers/server.ts';
+import { writeServerStatus } from '../controllers/server.ts';
 import type { KubeClient } from '../kube/client.ts';
-import { replaceStatus } from '../kube/writes.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import type { Informer } from '../runtime/informer.ts';
@@ -145,7 +144,7 @@ export function schedulerReconciler(d: SchedulerDeps) {
     const message = log.message;
     const details = failure ? `${log.details} ${failure}` : log.details;
     for (const s of servers) {
-      await replaceStatus(d.client, SERVERS, s, noValidHostStatus(s.status!, message, details, nowIso()));
+      await writeServerStatus(d.client, s, noValidHostStatus(s.status!, message, details, nowIso()), d.clock);
       d.events.event(s, 'Warning', 'NoValidHost', 'Schedule', `${message} ${details}`);
     }
     d.log.info({ servers: servers.map(key), details }, 'no valid host');
@@ -153,7 +152,7 @@ export function schedulerReconciler(d: SchedulerDeps) {
 
   async function bind(s: Server, host: string): Promise<void> {
     try {
-      await replaceStatus(d.client, SERVERS, s, boundStatus(s.status!, s.metadata.namespace!, host));
+      await writeServerStatus(d.client, s, boundStatus(s.status!, s.metadata.namespace!, host), d.clock);
     } catch (err) {
       d.cache.forget(s.metadata.uid!);
       throw err;
