@@ -15,12 +15,17 @@ export interface NodeSize {
   diskGb: number;
 }
 
-/** A Node object for the fake driver (no kubelet: its status is written here). */
-export async function createFakeNode(client: KubeClient, name: string, size: NodeSize): Promise<void> {
+/** A Ready Node object for a driver, fake by default (no kubelet: its status is written here). */
+export async function createFakeNode(
+  client: KubeClient,
+  name: string,
+  size: NodeSize,
+  driver = 'fake',
+): Promise<void> {
   await client.create(collectionPath(NODES), {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name, labels: { [DRIVER_LABEL]: 'fake' } },
+    metadata: { name, labels: { [DRIVER_LABEL]: driver } },
   });
   const resources = {
     cpu: String(size.cpu),
