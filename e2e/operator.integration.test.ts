@@ -179,6 +179,11 @@ describe('kova-operator processes (real apiserver, fake driver)', function () {
     );
     expect(await reconciles(portA)).to.be.above(0);
     expect(await reconciles(portB)).to.equal(0);
+    // Both replicas serve health: the standby is ready (its caches are warm), only idle.
+    for (const port of [portA, portB]) {
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).to.equal(200);
+      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).to.equal(200);
+    }
 
     const killedAt = Date.now();
     await kill(a);
