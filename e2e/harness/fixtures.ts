@@ -2,8 +2,8 @@
 // servers; and polling helpers.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { API_VERSION } from '../../operator/src/api/kind.ts';
-import type { Server } from '../../operator/src/api/v1alpha1/index.ts';
-import { DRIVER_LABEL } from '../../operator/src/controllers/computehost.ts';
+import type { ComputeHost, Server } from '../../operator/src/api/v1alpha1/index.ts';
+import { COMPUTE_HOSTS, DRIVER_LABEL } from '../../operator/src/controllers/computehost.ts';
 import { FLAVORS, IMAGES, SERVERS } from '../../operator/src/controllers/server.ts';
 import { type KubeClient, isAlreadyExists } from '../../operator/src/kube/client.ts';
 import { NAMESPACES, NODES, collectionPath, objectPath } from '../../operator/src/kube/resources.ts';
@@ -161,4 +161,30 @@ export class BindingRecorder {
       .filter(([, hosts]) => hosts.length > 1)
       .map(([uid, hosts]) => `${uid}: ${hosts.join(' -> ')}`);
   }
+}
+
+/** Runs fn over items with at most `limit` in flight (concurrent creation, as clients do). */
+export async function pool<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (t: T) => Promise<unknown>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+/** Waits until `count` ComputeHosts are up with a reported capacity. */
+export async function waitForHostsUp(client: KubeClient, count: number, timeoutMs = 30_000): Promise<void> {
+  await eventually(
+    `${count} hosts up`,
+    async () =>
+      (await client.list<ComputeHost>(collectionPath(COMPUTE_HOSTS))).items.filter(
+        (h) => h.status?.state === 'up' && h.status.capacity,
+      ).length === count,
+    timeoutMs,
+  );
 }

@@ -1,21 +1,15 @@
 // Compute host records on the real apiserver: capacity from the node and its pods, up and down
 // from the heartbeat, enabled and disabled as an admin sets it.
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import type { ComputeHost } from '../api/v1alpha1/index.ts';
-import { loadConfig } from '../config.ts';
-import { KubeClient } from '../kube/client.ts';
+import type { KubeClient } from '../kube/client.ts';
 import { NODES, PODS, collectionPath, objectPath } from '../kube/resources.ts';
-import { Operator } from '../operator.ts';
-import { ControlPlane } from '../../../e2e/harness/controlplane.ts';
+import type { Operator } from '../operator.ts';
+import { type OperatorSuite, startOperatorSuite } from '../../../e2e/harness/suite.ts';
 import {
   createFakeNode,
   createFlavor,
   createImage,
-  createNamespace,
   createServer,
   eventually,
   getServer,
@@ -27,36 +21,25 @@ const host = (client: KubeClient, name: string) => client.get<ComputeHost>(objec
 
 describe('Compute hosts from nodes (operator + fake driver, real apiserver)', function () {
   this.timeout(120_000);
-  let cp: ControlPlane;
+  let suite: OperatorSuite;
   let client: KubeClient;
   let operator: Operator;
-  let running: Promise<void>;
-  let stateDir: string;
 
   before(async () => {
-    cp = await ControlPlane.start();
-    client = await KubeClient.create(cp.kubeConfig);
-    stateDir = mkdtempSync(join(tmpdir(), 'kova-fake-'));
-    await createNamespace(client, 'kova-system');
-    await createNamespace(client, 'demo');
-    await createFakeNode(client, 'fake-1', { cpu: 8, memoryMb: 16384, diskGb: 100 });
-    await createFlavor(client, 'm1.small', { vcpus: 1, ram: 1024, disk: 10 });
-    await createImage(client, 'tiny');
-    const config = loadConfig(undefined, {
-      leaderElection: { enabled: false },
-      fake: { enabled: true, stateDir },
-      compute: { report_interval: 1, service_down_time: 3 },
+    suite = await startOperatorSuite({
+      namespaces: ['demo'],
+      setup: async (client) => {
+        await createFakeNode(client, 'fake-1', { cpu: 8, memoryMb: 16384, diskGb: 100 });
+        await createFlavor(client, 'm1.small', { vcpus: 1, ram: 1024, disk: 10 });
+        await createImage(client, 'tiny');
+      },
+      config: { compute: { service_down_time: 3 } },
     });
-    operator = await Operator.create({ kubeConfig: cp.kubeConfig, config, log: pino({ level: 'warn' }) });
-    running = operator.run();
+    ({ client, operator } = suite);
   });
 
   after(async () => {
-    await operator?.stop();
-    await running;
-    await client?.close();
-    await cp?.stop();
-    rmSync(stateDir, { recursive: true, force: true });
+    await suite?.stop();
   });
 
   it("a labelled node gets a ComputeHost: up, fake driver, capacity = allocatable minus other pods' requests", async () => {

@@ -1,24 +1,22 @@
 // The build and delete path of a server, with the operator in-process and the fake driver, on a
 // real apiserver (Kubebuilder's suite pattern: one control plane for the suite).
 import { expect } from 'chai';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import type { Aggregate, ComputeHost, Keypair } from '../api/v1alpha1/index.ts';
-import { loadConfig } from '../config.ts';
-import { KubeClient, isNotFound } from '../kube/client.ts';
+import type { KubeClient } from '../kube/client.ts';
+import { isNotFound } from '../kube/client.ts';
 import { collectionPath, objectPath } from '../kube/resources.ts';
 import { repoRoot } from '../../../e2e/harness/tools.ts';
 import { KEYPAIRS } from './keypair.ts';
 import { AGGREGATES } from './aggregate.ts';
-import { Operator } from '../operator.ts';
-import { ControlPlane } from '../../../e2e/harness/controlplane.ts';
+import type { Operator } from '../operator.ts';
+import type { ControlPlane } from '../../../e2e/harness/controlplane.ts';
+import { type OperatorSuite, startOperatorSuite } from '../../../e2e/harness/suite.ts';
 import {
   createFakeNode,
   createFlavor,
   createImage,
-  createNamespace,
   createServer,
   eventually,
   getServer,
@@ -32,40 +30,28 @@ const NS = 'demo';
 
 describe('Server build and delete (operator + fake driver, real apiserver)', function () {
   this.timeout(120_000);
+  let suite: OperatorSuite;
   let cp: ControlPlane;
   let client: KubeClient;
   let operator: Operator;
   let stateDir: string;
-  let running: Promise<void>;
 
   before(async () => {
-    cp = await ControlPlane.start();
-    client = await KubeClient.create(cp.kubeConfig);
-    stateDir = mkdtempSync(join(tmpdir(), 'kova-fake-'));
-    await createNamespace(client, 'kova-system');
-    await createNamespace(client, NS);
-    await createFakeNode(client, 'node-1', { cpu: 4, memoryMb: 8192 + 512, diskGb: 100 });
-    await createFlavor(client, 'm1.small', { id: '2', vcpus: 1, ram: 2048, disk: 20 });
-    await createImage(client, 'tiny');
-    const config = loadConfig(undefined, {
-      leaderElection: { enabled: false },
-      fake: { enabled: true, stateDir },
-      compute: { cpu_allocation_ratio: 1, report_interval: 1 },
+    suite = await startOperatorSuite({
+      namespaces: [NS],
+      setup: async (client) => {
+        await createFakeNode(client, 'node-1', { cpu: 4, memoryMb: 8192 + 512, diskGb: 100 });
+        await createFlavor(client, 'm1.small', { id: '2', vcpus: 1, ram: 2048, disk: 20 });
+        await createImage(client, 'tiny');
+      },
+      config: { compute: { cpu_allocation_ratio: 1 } },
+      hostsUp: 1,
     });
-    operator = await Operator.create({ kubeConfig: cp.kubeConfig, config, log: pino({ level: 'warn' }) });
-    running = operator.run();
-    await eventually('node-1 up', async () => {
-      const ch = await client.get<ComputeHost>(objectPath(COMPUTE_HOSTS, 'node-1'));
-      return ch.status?.state === 'up' && ch.status.capacity;
-    });
+    ({ cp, client, operator, stateDir } = suite);
   });
 
   after(async () => {
-    await operator?.stop();
-    await running;
-    await client?.close();
-    await cp?.stop();
-    rmSync(stateDir, { recursive: true, force: true });
+    await suite?.stop();
   });
 
   it('a Server applied with kubectl goes BUILD → ACTIVE on a fake node with Nova status fields', async () => {

@@ -1,48 +1,31 @@
 // Server-group policies under concurrent creation, on the real apiserver with the operator
 // in-process: hard policies hold, soft ones pack or spread as weighted, max_server_per_host holds.
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { API_VERSION } from '../api/kind.ts';
 import {
   NUM_INSTANCES_ANNOTATION,
   RESERVATION_LABEL,
-  type ComputeHost,
   type Server,
   type ServerGroup,
 } from '../api/v1alpha1/index.ts';
-import { loadConfig } from '../config.ts';
-import { COMPUTE_HOSTS } from '../controllers/computehost.ts';
 import { SERVER_GROUPS } from '../controllers/servergroup.ts';
-import { KubeClient } from '../kube/client.ts';
+import type { KubeClient } from '../kube/client.ts';
 import { NODES as NODES_RESOURCE, collectionPath, objectPath } from '../kube/resources.ts';
 import { FLAVORS } from '../controllers/server.ts';
-import { Operator } from '../operator.ts';
-import { ControlPlane } from '../../../e2e/harness/controlplane.ts';
 import {
   createFakeNode,
   createFlavor,
   createImage,
-  createNamespace,
   createServer,
   eventually,
   listServers,
+  pool,
   serverManifest,
 } from '../../../e2e/harness/fixtures.ts';
+import { type OperatorSuite, startOperatorSuite } from '../../../e2e/harness/suite.ts';
 
 const NS = 'groups';
 const NODES = 12;
-
-async function pool<T>(items: T[], limit: number, fn: (t: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
-}
 
 const GROUPS: { name: string; policy: ServerGroup['spec']['policy']; maxServerPerHost?: number }[] = [
   { name: 'aff', policy: 'affinity' },
@@ -54,48 +37,39 @@ const GROUPS: { name: string; policy: ServerGroup['spec']['policy']; maxServerPe
 
 describe('Server groups under concurrent creation (operator + fake driver, real apiserver)', function () {
   this.timeout(180_000);
-  let cp: ControlPlane;
+  let suite: OperatorSuite;
   let client: KubeClient;
-  let operator: Operator;
-  let running: Promise<void>;
-  let stateDir: string;
   let servers: Server[];
 
   before(async () => {
-    cp = await ControlPlane.start();
-    client = await KubeClient.create(cp.kubeConfig);
-    stateDir = mkdtempSync(join(tmpdir(), 'kova-fake-'));
-    await createNamespace(client, 'kova-system');
-    await createNamespace(client, NS);
-    for (let i = 0; i < NODES; i++)
-      await createFakeNode(client, `n-${i}`, { cpu: 64, memoryMb: 262144, diskGb: 4000 });
-    await createFlavor(client, 'm1.one', { vcpus: 1, ram: 512, disk: 1 });
-    await createImage(client, 'tiny');
-    for (const g of GROUPS) {
-      await client.create(collectionPath(SERVER_GROUPS, NS), {
-        apiVersion: API_VERSION,
-        kind: 'ServerGroup',
-        metadata: { name: g.name },
-        spec: {
-          name: g.name,
-          policy: g.policy,
-          ...(g.maxServerPerHost ? { rules: { maxServerPerHost: g.maxServerPerHost } } : {}),
-        },
-      });
-    }
-    const config = loadConfig(undefined, {
-      leaderElection: { enabled: false },
-      fake: { enabled: true, stateDir },
-      compute: { report_interval: 1 },
+    suite = await startOperatorSuite({
+      namespaces: [NS],
+      setup: async (client) => {
+        for (let i = 0; i < NODES; i++) {
+          await createFakeNode(client, `n-${i}`, { cpu: 64, memoryMb: 262144, diskGb: 4000 });
+        }
+        await createFlavor(client, 'm1.one', { vcpus: 1, ram: 512, disk: 1 });
+        await createImage(client, 'tiny');
+        for (const g of GROUPS) {
+          await client.create(collectionPath(SERVER_GROUPS, NS), {
+            apiVersion: API_VERSION,
+            kind: 'ServerGroup',
+            metadata: { name: g.name },
+            spec: {
+              name: g.name,
+              policy: g.policy,
+              ...(g.maxServerPerHost ? { rules: { maxServerPerHost: g.maxServerPerHost } } : {}),
+            },
+          });
+        }
+      },
       // Soft policies outweigh the RAM weigher's spreading, so packing shows.
-      scheduler: { soft_affinity_weight_multiplier: 10, soft_anti_affinity_weight_multiplier: 10 },
+      config: {
+        scheduler: { soft_affinity_weight_multiplier: 10, soft_anti_affinity_weight_multiplier: 10 },
+      },
+      hostsUp: NODES,
     });
-    operator = await Operator.create({ kubeConfig: cp.kubeConfig, config, log: pino({ level: 'warn' }) });
-    running = operator.run();
-    await eventually(`${NODES} hosts up`, async () => {
-      const hosts = (await client.list<ComputeHost>(collectionPath(COMPUTE_HOSTS))).items;
-      return hosts.filter((h) => h.status?.state === 'up').length === NODES;
-    });
+    client = suite.client;
     // 10 servers per group, all 50 created at once, interleaved.
     const requests = Array.from({ length: 10 }, (_, i) => GROUPS.map((g) => ({ g: g.name, i }))).flat();
     await pool(requests, 16, ({ g, i }) => {
@@ -117,11 +91,7 @@ describe('Server groups under concurrent creation (operator + fake driver, real 
   });
 
   after(async () => {
-    await operator?.stop();
-    await running;
-    await client?.close();
-    await cp?.stop();
-    rmSync(stateDir, { recursive: true, force: true });
+    await suite?.stop();
   });
 
   const hostsOf = (group: string) =>
