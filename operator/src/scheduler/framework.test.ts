@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { noValidHostMessage, normalize, selectHost } from './framework.ts';
+import { hostMultiplier, noValidHostMessage, normalize, selectHost } from './framework.ts';
 import { DEFAULT_SCHEDULER_CONFIG, buildFilters, buildWeighers } from './registry.ts';
 import { fakeHost, fakeSpec } from './testing.ts';
 
@@ -86,5 +86,23 @@ describe('Scheduler framework (Nova FilterScheduler semantics)', () => {
     expect(() => buildFilters({ ...DEFAULT_SCHEDULER_CONFIG, enabled_filters: ['NoSuchFilter'] })).to.throw(
       'unknown scheduler filters: NoSuchFilter',
     );
+  });
+
+  it("an aggregate's metadata overrides a weigher's multiplier on its hosts (get_weight_multiplier)", () => {
+    const [ram] = buildWeighers({ ...DEFAULT_SCHEDULER_CONFIG, weight_classes: ['RAMWeigher'] });
+    const agg = (v: string) => ({ name: v, uuid: v, hosts: [], metadata: { ram_weight_multiplier: v } });
+    expect(hostMultiplier(ram!, host('plain'))).to.equal(1);
+    expect(hostMultiplier(ram!, host('two', { aggregates: [agg('3.0'), agg('-2')] }))).to.equal(-2); // the smallest
+    expect(hostMultiplier(ram!, host('bad', { aggregates: [agg('lots')] }))).to.equal(1); // not a number: ignored
+    const [failures] = buildWeighers({
+      ...DEFAULT_SCHEDULER_CONFIG,
+      weight_classes: ['BuildFailureWeigher'],
+    });
+    const bf = { name: 'x', uuid: 'x', hosts: [], metadata: { build_failure_weight_multiplier: '10' } };
+    expect(hostMultiplier(failures!, host('h', { aggregates: [bf] }))).to.equal(-10); // negated, as Nova's
+    // A host whose aggregate stacks (negative multiplier) loses to an emptier plain host no more.
+    const busy = host('busy', { used: { vcpus: 0, memoryMb: 8192, diskGb: 0 }, aggregates: [agg('-1')] });
+    const idle = host('idle');
+    expect(selectHost(filters, [ram!], [idle, busy], spec()).host?.name).to.equal('idle');
   });
 });

@@ -3,6 +3,7 @@
 // rank the rest (each normalised to [0, 1], times its multiplier, summed), and the winner is
 // picked at random among the best `host_subset_size`. Everything here is pure.
 import type { PlacementRequest } from './placement.ts';
+import { aggregateValuesFromKey, pyFloat, validateNumValues } from './utils.ts';
 
 /** Resources in Placement's classes: VCPU, MEMORY_MB, DISK_GB. */
 export interface Resources {
@@ -144,6 +145,8 @@ export interface Weigher {
   /** Raw weights are clamped to [minval, maxval] before normalising, as in nova/weights.py. */
   readonly minval?: number;
   readonly maxval?: number;
+  /** The multiplier is the option negated (BuildFailureWeigher), also when an aggregate sets it. */
+  readonly negated?: boolean;
   weigh(host: HostState, spec: RequestSpec): number;
   /** False when every host would weigh the same for this request: the pass is skipped. */
   appliesTo?(spec: RequestSpec): boolean;
@@ -200,8 +203,32 @@ function normalizeInPlace(weights: Float64Array, minval?: number, maxval?: numbe
 }
 
 /**
+ * A weigher's multiplier on one host (nova/scheduler/utils.py get_weight_multiplier): the
+ * smallest value of the option in the host's aggregates' metadata, else the configured one; a
+ * value that is not a number is ignored, as Nova logs and ignores it.
+ */
+export function hostMultiplier(w: Weigher, host: HostState): number {
+  const values = aggregateValuesFromKey(host, w.multiplierOption);
+  if (!values.size) return w.multiplier;
+  const configured = w.negated ? -w.multiplier : w.multiplier;
+  let value: number;
+  try {
+    value = validateNumValues(values, configured, pyFloat);
+  } catch {
+    value = configured;
+  }
+  return w.negated ? -value : value;
+}
+
+/** Whether any host's aggregates set this weigher's multiplier. */
+export function hasAggregateMultiplier(w: Weigher, hosts: readonly HostState[]): boolean {
+  return hosts.some((h) => h.aggregates.some((a) => Object.hasOwn(a.metadata, w.multiplierOption)));
+}
+
+/**
  * Total weight of every host: the sum over weighers of multiplier × normalised weight. A weigher
- * with multiplier 0 cannot change the result and is skipped (NumInstancesWeigher by default).
+ * with multiplier 0 everywhere cannot change the result and is skipped (NumInstancesWeigher by
+ * default).
  */
 export function weighHosts(
   weighers: readonly Weigher[],
@@ -212,7 +239,8 @@ export function weighHosts(
   if (hosts.length <= 1) return totals;
   const raw = new Float64Array(hosts.length);
   for (const w of weighers) {
-    if (w.multiplier === 0 || w.appliesTo?.(spec) === false) continue;
+    const perHost = hasAggregateMultiplier(w, hosts);
+    if ((w.multiplier === 0 && !perHost) || w.appliesTo?.(spec) === false) continue;
     const { minval, maxval } = w;
     for (let i = 0; i < hosts.length; i++) {
       let v = w.weigh(hosts[i]!, spec);
@@ -221,7 +249,8 @@ export function weighHosts(
       raw[i] = v;
     }
     normalizeInPlace(raw, w.minval, w.maxval);
-    for (let i = 0; i < hosts.length; i++) totals[i]! += w.multiplier * raw[i]!;
+    for (let i = 0; i < hosts.length; i++)
+      totals[i]! += (perHost ? hostMultiplier(w, hosts[i]!) : w.multiplier) * raw[i]!;
   }
   return totals;
 }

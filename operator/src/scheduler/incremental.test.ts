@@ -40,7 +40,10 @@ describe('IncrementalSelector: the same choice as selectHost, reusing unchanged 
         aggregates:
           rand() > 0.7
             ? [{ name: 'a', uuid: 'agg-a', hosts: [], metadata: { ssd: 'true' }, availabilityZone: 'az1' }]
-            : [],
+            : rand() > 0.8
+              ? // An aggregate that turns RAM weighing around for its hosts (per-aggregate multiplier).
+                [{ name: 'b', uuid: 'agg-b', hosts: [], metadata: { ram_weight_multiplier: '-2.5' } }]
+              : [],
       }),
     );
   }

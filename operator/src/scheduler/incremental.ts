@@ -10,7 +10,14 @@
 // The request's shape leaves out the server's own id: a server awaiting scheduling holds no
 // claim on any host (the scheduler skips servers already decided), so no plugin's answer for a
 // host depends on it.
-import type { FilterResult, HostState, RequestSpec, Selection } from './framework.ts';
+import {
+  type FilterResult,
+  type HostState,
+  type RequestSpec,
+  type Selection,
+  hasAggregateMultiplier,
+  hostMultiplier,
+} from './framework.ts';
 import type { SchedulerPlugins } from './registry.ts';
 
 const PASSES = -1;
@@ -32,6 +39,8 @@ export class IncrementalSelector {
   private versions = new Float64Array(0);
   private firstReject = new Int32Array(0);
   private raw: Float64Array[] = [];
+  /** Per weigher, whether some host's aggregates override its multiplier (known per host list). */
+  private perHostMultiplier: boolean[] = [];
   /** Hosts recomputed by the last select (for tests and curiosity). */
   recomputed = 0;
 
@@ -51,9 +60,12 @@ export class IncrementalSelector {
       this.versions = new Float64Array(hosts.length).fill(-1);
       this.firstReject = new Int32Array(hosts.length);
       this.raw = weighers.map(() => new Float64Array(hosts.length));
+      this.perHostMultiplier = weighers.map((w) => hasAggregateMultiplier(w, hosts));
     }
     const applies = filters.map((f) => f.appliesTo?.(spec) !== false);
-    const weighs = weighers.map((w) => w.multiplier !== 0 && w.appliesTo?.(spec) !== false);
+    const weighs = weighers.map(
+      (w, i) => (w.multiplier !== 0 || this.perHostMultiplier[i]!) && w.appliesTo?.(spec) !== false,
+    );
     this.recomputed = 0;
     for (let i = 0; i < hosts.length; i++) {
       const host = hosts[i]!;
@@ -102,7 +114,9 @@ export class IncrementalSelector {
     if (passed.length > 1) {
       for (let w = 0; w < weighers.length; w++) {
         if (!weighs[w]) continue;
-        const { minval, maxval, multiplier } = weighers[w]!;
+        const weigher = weighers[w]!;
+        const { minval, maxval, multiplier } = weigher;
+        const perHost = this.perHostMultiplier[w]!;
         const raw = this.raw[w]!;
         let max = maxval ?? -Infinity;
         let min = minval ?? Infinity;
@@ -115,7 +129,10 @@ export class IncrementalSelector {
         }
         const range = max - min;
         if (range === 0) continue; // all equal: every host normalises to 0
-        for (let p = 0; p < passed.length; p++) totals[p]! += multiplier * ((raw[passed[p]!]! - min) / range);
+        for (let p = 0; p < passed.length; p++) {
+          const m = perHost ? hostMultiplier(weigher, hosts[passed[p]!]!) : multiplier;
+          totals[p]! += m * ((raw[passed[p]!]! - min) / range);
+        }
       }
     }
     const k = Math.max(1, Math.min(config.host_subset_size, passed.length));

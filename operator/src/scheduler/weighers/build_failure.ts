@@ -16,6 +16,7 @@ export function create(config: SchedulerConfig): Weigher {
     name: NAME,
     multiplierOption: MULTIPLIER_OPTION,
     multiplier: -1 * Number(config[MULTIPLIER_OPTION] ?? 1000000.0),
+    negated: true,
     weigh: (host) => host.failedBuilds,
   };
 }
