@@ -20,21 +20,13 @@ import {
   createServer,
   eventually,
   listServers,
+  pool,
   serverManifest,
 } from './harness/fixtures.ts';
 import { type OperatorProcess, startOperator } from './harness/operator-process.ts';
 
 const NODES = 10;
 const VCPUS = 20; // per node; 10 nodes: room for 200 one-vCPU servers (the storm uses 100, the HA test 40)
-
-async function pool<T>(items: T[], limit: number, fn: (t: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
-}
 
 /** The fake VMs on disk: Nova id -> host. */
 function fakeVMs(stateDir: string): Map<string, string> {
