@@ -11,6 +11,7 @@ import type {
   Image,
   Keypair,
   Server,
+  ServerAction,
   ServerGroup,
 } from './api/v1alpha1/index.ts';
 import { AggregateKind, ServerGroupKind } from './api/v1alpha1/index.ts';
@@ -34,10 +35,13 @@ import { FLAVORS, IMAGES, SERVERS, serverReconciler, serversAwaiting } from './c
 import { serverGroupReconciler } from './controllers/servergroup.ts';
 import { KEYPAIRS, keypairReconciler } from './controllers/keypair.ts';
 import { aggregateReconciler } from './controllers/aggregate.ts';
+import { SERVER_ACTIONS, actionsOf, serverActionReconciler } from './controllers/serveraction.ts';
 import { resolveServerGroup } from './compute/server.ts';
 import { FakeDriver } from './drivers/fake.ts';
 import { KubeClient, type KubeObject } from './kube/client.ts';
-import { LEASES, NODES, PODS, type Resource, kovaResource } from './kube/resources.ts';
+import { replaceStatus } from './kube/writes.ts';
+import { API_VERSION } from './api/kind.ts';
+import { LEASES, NODES, PODS, type Resource, collectionPath, kovaResource } from './kube/resources.ts';
 import { type Clock, realClock } from './runtime/clock.ts';
 import { Controller } from './runtime/controller.ts';
 import { EventRecorder } from './runtime/events.ts';
@@ -74,6 +78,7 @@ export class Operator {
     computeHosts: Informer<ComputeHost>;
     aggregates: Informer<Aggregate>;
     keypairs: Informer<Keypair>;
+    serverActions: Informer<ServerAction>;
     serverGroups: Informer<ServerGroup>;
     nodes: Informer<Node>;
     pods: Informer<Pod>;
@@ -106,6 +111,7 @@ export class Operator {
       computeHosts: inf<ComputeHost>(COMPUTE_HOSTS),
       aggregates: inf<Aggregate>(kovaResource(AggregateKind)),
       keypairs: inf<Keypair>(KEYPAIRS),
+      serverActions: inf<ServerAction>(SERVER_ACTIONS),
       serverGroups: inf<ServerGroup>(kovaResource(ServerGroupKind)),
       nodes: inf<Node>(NODES, { labelSelector: DRIVER_LABEL }),
       pods: inf<Pod>(PODS),
@@ -227,6 +233,7 @@ export class Operator {
       aggregates,
       serverGroups,
       keypairs,
+      serverActions,
       nodes,
       pods,
       leases,
@@ -327,7 +334,25 @@ export class Operator {
         return [g && `${g.metadata.namespace}/${g.metadata.name}`];
       });
 
+    const actionController = new Controller({
+      ...base,
+      name: 'serveraction',
+      workers: config.workers,
+      reconcile: serverActionReconciler({
+        client: this.client,
+        servers,
+        actions: serverActions,
+        computeHosts,
+        events,
+        ...base,
+      }),
+    })
+      .watch(serverActions)
+      // A refused or queued action is looked at again when its server changes.
+      .watch(servers, (s) => actionsOf(serverActions, s));
+
     const running = [
+      actionController.run(signal),
       serverController.run(signal),
       scheduler.run(signal),
       hostController.run(signal),
@@ -361,6 +386,10 @@ export class Operator {
         ownsHost: (h) => nodes.get(h)?.metadata.labels?.[DRIVER_LABEL] === 'fake',
         hosts: fakeHosts,
         maxAttempts: () => this.plugins.config.max_attempts,
+        actions: () => serverActions.list(),
+        images: () => images.list(),
+        createSnapshotImage: (s, name, metadata, size, checksum) =>
+          this.createSnapshotImage(s, name, metadata, size, checksum),
         events,
         ...base,
       };
@@ -378,6 +407,41 @@ export class Operator {
     }
     await Promise.all(running);
     this.leadingSince = undefined;
+  }
+
+  /**
+   * The Image a createImage action makes (Nova's snapshot): private to the server's project,
+   * its properties naming the server and the image it was built from, active once uploaded.
+   */
+  private async createSnapshotImage(
+    server: Server,
+    name: string,
+    metadata: Record<string, string>,
+    size: number,
+    checksum: string,
+  ): Promise<void> {
+    const image = await this.client.create<Image>(collectionPath(IMAGES), {
+      apiVersion: API_VERSION,
+      kind: 'Image',
+      metadata: { name: '', generateName: 'snapshot-' },
+      spec: {
+        name,
+        diskFormat: 'qcow2',
+        containerFormat: 'bare',
+        minDisk: server.status?.flavor?.disk ?? 0,
+        minRam: 0,
+        visibility: 'private',
+        owner: server.metadata.namespace,
+        protected: false,
+        properties: {
+          ...metadata,
+          image_type: 'snapshot',
+          instance_uuid: server.metadata.uid!,
+          ...(server.status?.image?.id ? { base_image_ref: server.status.image.id } : {}),
+        },
+      },
+    } as Image);
+    await replaceStatus(this.client, IMAGES, image, { phase: 'active', size, checksum });
   }
 
   private heartbeats?: Heartbeats;

@@ -3,9 +3,16 @@
 // server owns (Nova's _destroy_evacuated_instances / _cleanup_running_deleted_instances).
 // Every step is idempotent, so a crash at any point is mended by the next reconcile.
 import type { Logger } from 'pino';
-import type { Server } from '../api/v1alpha1/index.ts';
-import { SERVER_FINALIZER, activeStatus, buildFailedStatus, withStates } from '../compute/server.ts';
-import { BuildFailure, type Instance, type VirtDriver } from '../drivers/driver.ts';
+import type { Image, Server, ServerAction, ServerActionName } from '../api/v1alpha1/index.ts';
+import { endState, eventName, transitionFor } from '../compute/actions.ts';
+import { SERVER_FINALIZER, activeStatus, buildFailedStatus, fault, withStates } from '../compute/server.ts';
+import {
+  BuildFailure,
+  DriverError,
+  NotSupported,
+  type Instance,
+  type VirtDriver,
+} from '../drivers/driver.ts';
 import { type KubeClient, isConflict, isNotFound } from '../kube/client.ts';
 import { LEASES, collectionPath, objectPath } from '../kube/resources.ts';
 import { hasFinalizer, setFinalizer } from '../kube/writes.ts';
@@ -14,7 +21,10 @@ import { microTime } from '../kube/lease.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import type { Informer } from '../runtime/informer.ts';
 import { WriteTracker } from '../runtime/writetracker.ts';
+import { writeActionStatus } from './serveraction.ts';
 import { SERVERS, writeServerStatus } from './server.ts';
+
+type ServerStatus = NonNullable<Server['status']>;
 
 /** Label of a host's heartbeat Lease; its value is the host name. */
 export const HEARTBEAT_LABEL = 'compute.kova.io/heartbeat';
@@ -30,6 +40,17 @@ export interface ComputeManagerDeps {
   hosts: () => string[];
   /** Nova's [scheduler] max_attempts (may change when the scheduler config is reloaded). */
   maxAttempts: () => number;
+  /** The cached ServerActions and Images (for the action being carried out, and rebuilds). */
+  actions: () => readonly ServerAction[];
+  images: () => readonly Image[];
+  /** Creates the Image a createImage action makes. */
+  createSnapshotImage: (
+    server: Server,
+    name: string,
+    metadata: Record<string, string>,
+    size: number,
+    checksum: string,
+  ) => Promise<void>;
   events: EventRecorder;
   clock: Clock;
   log: Logger;
@@ -95,6 +116,104 @@ export function computeReconciler(d: ComputeManagerDeps) {
     }
   }
 
+  /** The driver's part of an accepted action (nova/compute/manager.py), and its end state. */
+  async function driverStep(s: Server, host: string, act: ServerAction): Promise<Partial<ServerStatus>> {
+    const uuid = s.metadata.uid!;
+    const p = act.spec.parameters ?? {};
+    switch (act.spec.action) {
+      case 'stop':
+        return d.driver.powerOff(host, uuid).then(() => ({}));
+      case 'start':
+        return d.driver.powerOn(host, uuid).then(() => ({}));
+      case 'reboot':
+        return d.driver.reboot(host, uuid, p.type ?? 'SOFT').then(() => ({}));
+      case 'pause':
+        return d.driver.pause(host, uuid).then(() => ({}));
+      case 'unpause':
+        return d.driver.unpause(host, uuid).then(() => ({}));
+      case 'suspend':
+        return d.driver.suspend(host, uuid).then(() => ({}));
+      case 'resume':
+        return d.driver.resume(host, uuid).then(() => ({}));
+      case 'rescue':
+        return d.driver.rescue(host, uuid, p.imageRef).then(() => ({}));
+      case 'unrescue':
+        return d.driver.unrescue(host, uuid).then(() => ({}));
+      case 'trigger_crash_dump':
+        return d.driver.triggerCrashDump(host, uuid).then(() => ({}));
+      case 'rebuild': {
+        const image = d.images().find((i) => i.metadata.uid === p.imageRef || i.metadata.name === p.imageRef);
+        if (!image) throw new DriverError(`Image ${p.imageRef} could not be found.`);
+        await d.driver.rebuild({ ...instanceOf(s), imageRef: image.metadata.uid });
+        return { image: { id: image.metadata.uid!, name: image.spec.name }, launchedAt: nowIso() };
+      }
+      case 'createImage': {
+        const name = p.name ?? `${s.spec.name}-snapshot`;
+        const { size, checksum } = await d.driver.snapshot(host, uuid, name);
+        await d.createSnapshotImage(s, name, p.metadata ?? {}, size, checksum);
+        return {};
+      }
+      default:
+        throw new DriverError(`Kova's compute manager does not carry out ${act.spec.action}`);
+    }
+  }
+
+  /** Carries out the action the server refers to, then finishes it: record first, server second. */
+  async function runAction(server: Server, host: string): Promise<void> {
+    const ref = server.status!.action!;
+    const act = d
+      .actions()
+      .find((a) => a.metadata.namespace === server.metadata.namespace && a.metadata.name === ref.name);
+    const t = transitionFor(ref.action as ServerActionName, act?.spec.parameters?.type);
+    let result: { ok: true; changes: Partial<ServerStatus> } | { ok: false; error: string } = {
+      ok: true,
+      changes: {},
+    };
+    const done = act?.status?.phase === 'Succeeded' || act?.status?.phase === 'Failed';
+    if (act && !done) {
+      try {
+        result = { ok: true, changes: await driverStep(server, host, act) };
+      } catch (err) {
+        if (!(err instanceof DriverError || err instanceof NotSupported)) throw err; // transient: retried
+        result = { ok: false, error: err.message };
+      }
+      const now = nowIso();
+      // The record may not show the API's step yet (a race with its Running write): start it here.
+      const started = act.status?.events?.length
+        ? act.status.events
+        : [{ event: eventName(act.spec.action), startTime: act.status?.startTime ?? now, host }];
+      const events = started.map((e) =>
+        e.finishTime
+          ? e
+          : {
+              ...e,
+              finishTime: now,
+              result: result.ok ? ('Success' as const) : ('Error' as const),
+              ...(result.ok ? {} : { details: result.error }),
+            },
+      );
+      await writeActionStatus(d.client, act, {
+        ...act.status,
+        phase: result.ok ? 'Succeeded' : 'Failed',
+        startTime: act.status?.startTime ?? now,
+        finishTime: now,
+        events,
+        ...(result.ok ? {} : { message: result.error }),
+      });
+      if (!result.ok) d.events.event(server, 'Warning', 'ActionFailed', ref.action, result.error);
+    } else if (act?.status?.phase === 'Failed') {
+      result = { ok: false, error: act.status.message ?? 'failed' };
+    }
+    // The server's end state: the transition's on success; unchanged but idle on failure.
+    const st = server.status!;
+    const end = result.ok && t ? endState(t, { vmState: st.vmState!, powerState: st.powerState }) : st;
+    let next = withStates(st, end.vmState!, undefined, end.powerState);
+    if (result.ok) next = { ...next, ...result.changes };
+    else next = { ...next, fault: fault(500, result.error, nowIso()) };
+    delete next.action;
+    await writeStatus(server, next);
+  }
+
   return async (key: string): Promise<void> => {
     const server = d.servers.get(key);
     const host = server?.status?.host;
@@ -106,7 +225,9 @@ export function computeReconciler(d: ComputeManagerDeps) {
     const task = server.status?.taskState;
     if (server.status?.vmState === 'building' && (task === 'networking' || task === 'spawning')) {
       await build(server, host);
+      return;
     }
+    if (server.status?.action) await runAction(server, host);
   };
 }
 

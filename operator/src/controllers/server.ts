@@ -28,6 +28,7 @@ import type { Clock } from '../runtime/clock.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import type { Informer } from '../runtime/informer.ts';
 import { WriteTracker } from '../runtime/writetracker.ts';
+import { DESIRED_STATE_USER, actionTowards, recordAction } from './serveraction.ts';
 
 export const SERVERS = kovaResource(ServerKind);
 
@@ -97,6 +98,22 @@ export function serverReconciler(d: ServerControllerDeps) {
       await writeServerStatus(d.client, server, status, d.clock);
       written.wrote(server);
       if (status.fault) d.events.event(server, 'Warning', 'BuildRefused', 'Create', status.fault.message);
+    }
+
+    // The power state the user holds (spec.powerState): one recorded action at a time towards it,
+    // named per spec generation so a repeated reconcile never asks twice.
+    const st = server.status;
+    if (st?.vmState && !st.taskState && !st.action) {
+      const next = actionTowards(server.spec.powerState, st.vmState);
+      if (next) {
+        await recordAction(
+          d.client,
+          server,
+          `${server.metadata.name}-${next}-g${server.metadata.generation}`,
+          next,
+          DESIRED_STATE_USER,
+        );
+      }
     }
   };
 }

@@ -126,6 +126,13 @@ export const ServerSpec = Type.Object(
         },
       ),
     ),
+    locked: Type.Boolean({
+      default: false,
+      description: 'A locked server refuses actions from non-admins (lock / unlock, locked).',
+    }),
+    lockedReason: Type.Optional(
+      Type.String({ maxLength: 255, description: 'Why it is locked (locked_reason, 2.73).' }),
+    ),
     powerState: stringEnum(DESIRED_POWER_STATES, {
       default: 'running',
       description: 'The power state the user wants: running, stopped, paused, suspended or shelved.',
@@ -214,6 +221,20 @@ export const ServerStatus = Type.Object({
     Type.Array(Address, { description: 'Addresses by network; the API groups them by network label.' }),
   ),
   fault: Type.Optional(Fault),
+  lockedBy: Type.Optional(
+    stringEnum(['owner', 'admin'] as const, {
+      description: 'Who locked it (locked_by): only an admin undoes an admin lock.',
+    }),
+  ),
+  action: Type.Optional(
+    Type.Object(
+      {
+        name: Type.String({ description: 'The ServerAction being carried out.' }),
+        action: Type.String({ description: 'Its Nova action name, e.g. reboot.' }),
+      },
+      { description: 'The action the compute host is carrying out now.' },
+    ),
+  ),
   retry: Type.Optional(
     Type.Object(
       {

@@ -84,6 +84,11 @@ export const ServerActionSpec = Type.Object(
     user: Type.Optional(
       Type.String({ maxLength: 255, description: 'user_id of who asked; set by the gateway.' }),
     ),
+    admin: Type.Boolean({
+      default: false,
+      description:
+        "Whether the caller has Nova's admin role (admin-only actions, lock override); set by the gateway.",
+    }),
   },
   {
     ...cel(
