@@ -18,6 +18,14 @@ export interface ComputeConfig {
   /** How often a compute service reports (report_interval). */
   report_interval: number;
   default_availability_zone: string;
+  /** Seconds a deleted server stays SOFT_DELETED (restorable) before it is reclaimed; 0: delete at once. */
+  reclaim_instance_interval: number;
+  /** Seconds after which a VERIFY_RESIZE is confirmed automatically; 0: never. */
+  resize_confirm_window: number;
+  /** Seconds a SHELVED server keeps its host before it is offloaded; 0: at once, -1: never. */
+  shelved_offload_time: number;
+  /** Whether a resize may stay on the same host. */
+  allow_resize_to_same_host: boolean;
 }
 
 export interface FakeDriverConfig {
@@ -67,6 +75,10 @@ export const DEFAULT_CONFIG: OperatorConfig = {
     service_down_time: 60,
     report_interval: 10,
     default_availability_zone: 'nova',
+    reclaim_instance_interval: 0,
+    resize_confirm_window: 0,
+    shelved_offload_time: 0,
+    allow_resize_to_same_host: false,
   },
   fake: { enabled: false, stateDir: '/var/lib/kova/fake', spawnDelayMs: 0, failOnHosts: [] },
   workers: 4,

@@ -35,7 +35,12 @@ import { FLAVORS, IMAGES, SERVERS, serverReconciler, serversAwaiting } from './c
 import { serverGroupReconciler } from './controllers/servergroup.ts';
 import { KEYPAIRS, keypairReconciler } from './controllers/keypair.ts';
 import { aggregateReconciler } from './controllers/aggregate.ts';
-import { SERVER_ACTIONS, actionsOf, serverActionReconciler } from './controllers/serveraction.ts';
+import {
+  SERVER_ACTIONS,
+  actionsOf,
+  serverActionReconciler,
+  writeActionStatus,
+} from './controllers/serveraction.ts';
 import { resolveServerGroup } from './compute/server.ts';
 import { FakeDriver } from './drivers/fake.ts';
 import { KubeClient, type KubeObject } from './kube/client.ts';
@@ -256,6 +261,7 @@ export class Operator {
       workers: config.workers,
       reconcile: serverReconciler({
         client: this.client,
+        timers: () => config.compute,
         servers,
         flavors,
         images,
@@ -295,6 +301,17 @@ export class Operator {
         cache,
         plugins: () => this.plugins,
         events,
+        finishAction: async (server, message) => {
+          const act = serverActions.get(`${server.metadata.namespace}/${server.status?.action?.name}`);
+          if (!act || act.status?.phase === 'Succeeded' || act.status?.phase === 'Failed') return;
+          const now = new Date(this.clock.now()).toISOString();
+          await writeActionStatus(this.client, act, {
+            ...act.status,
+            phase: 'Failed',
+            finishTime: now,
+            message,
+          });
+        },
         mayWrite,
         eliminations: this.eliminations,
         ...base,
@@ -341,6 +358,8 @@ export class Operator {
       reconcile: serverActionReconciler({
         client: this.client,
         servers,
+        flavors,
+        reclaimInstanceInterval: () => config.compute.reclaim_instance_interval,
         actions: serverActions,
         computeHosts,
         events,
@@ -387,6 +406,7 @@ export class Operator {
         hosts: fakeHosts,
         maxAttempts: () => this.plugins.config.max_attempts,
         actions: () => serverActions.list(),
+        shelvedOffloadTime: () => config.compute.shelved_offload_time,
         images: () => images.list(),
         createSnapshotImage: (s, name, metadata, size, checksum) =>
           this.createSnapshotImage(s, name, metadata, size, checksum),

@@ -49,6 +49,21 @@ export function resolveImage(ref: string, images: readonly Image[]): Image | und
   return images.find((i) => i.metadata.uid === ref) ?? images.find((i) => i.metadata.name === ref);
 }
 
+/** The copy of a flavor a server keeps (status.flavor; shown from 2.47). */
+export function flavorCopy(flavor: Flavor): NonNullable<ServerStatus['flavor']> {
+  const f = flavor.spec;
+  return {
+    id: flavorId(flavor),
+    name: f.name,
+    vcpus: f.vcpus,
+    ram: f.ram,
+    disk: f.disk,
+    ephemeral: f.ephemeral,
+    swap: f.swap,
+    ...(f.extraSpecs ? { extraSpecs: f.extraSpecs } : {}),
+  };
+}
+
 /** The ServerGroup a server joins: spec.serverGroup names it by uid or metadata.name, in its project. */
 export function resolveServerGroup(s: Server, groups: readonly ServerGroup[]): ServerGroup | undefined {
   const ref = s.spec.serverGroup;
@@ -93,16 +108,7 @@ export function initialStatus(
   const f = flavor.spec;
   return {
     ...withStates(base, 'building', 'scheduling', 'pending'),
-    flavor: {
-      id: flavorId(flavor),
-      name: f.name,
-      vcpus: f.vcpus,
-      ram: f.ram,
-      disk: f.disk,
-      ephemeral: f.ephemeral,
-      swap: f.swap,
-      ...(f.extraSpecs ? { extraSpecs: f.extraSpecs } : {}),
-    },
+    flavor: flavorCopy(flavor),
     image: { id: image.metadata.uid ?? '', name: image.spec.name },
   };
 }

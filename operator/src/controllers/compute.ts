@@ -5,7 +5,15 @@
 import type { Logger } from 'pino';
 import type { Image, Server, ServerAction, ServerActionName } from '../api/v1alpha1/index.ts';
 import { endState, eventName, transitionFor } from '../compute/actions.ts';
-import { SERVER_FINALIZER, activeStatus, buildFailedStatus, fault, withStates } from '../compute/server.ts';
+import {
+  SERVER_FINALIZER,
+  activeStatus,
+  buildFailedStatus,
+  fault,
+  hostId,
+  withStates,
+} from '../compute/server.ts';
+import type { VmState } from '../compute/states.ts';
 import {
   BuildFailure,
   DriverError,
@@ -43,6 +51,8 @@ export interface ComputeManagerDeps {
   /** The cached ServerActions and Images (for the action being carried out, and rebuilds). */
   actions: () => readonly ServerAction[];
   images: () => readonly Image[];
+  /** Nova's [DEFAULT] shelved_offload_time: 0 offloads a shelved server at once. */
+  shelvedOffloadTime: () => number;
   /** Creates the Image a createImage action makes. */
   createSnapshotImage: (
     server: Server,
@@ -116,43 +126,151 @@ export function computeReconciler(d: ComputeManagerDeps) {
     }
   }
 
-  /** The driver's part of an accepted action (nova/compute/manager.py), and its end state. */
-  async function driverStep(s: Server, host: string, act: ServerAction): Promise<Partial<ServerStatus>> {
+  /**
+   * The driver's part of an accepted action (nova/compute/manager.py), and the server's status
+   * after it. Every step is idempotent, so it may run again after a crash.
+   */
+  async function carryOut(s: Server, host: string, act: ServerAction): Promise<ServerStatus> {
+    const st = s.status!;
     const uuid = s.metadata.uid!;
     const p = act.spec.parameters ?? {};
+    const m = st.migration;
+    const idle = (vmState: VmState, powerState = st.powerState): ServerStatus => {
+      const next = withStates(st, vmState, undefined, powerState);
+      delete next.action;
+      return next;
+    };
+    const moved = (to: string, vmState: VmState, powerState: ServerStatus['powerState']): ServerStatus => {
+      const next = { ...idle(vmState, powerState), host: to, hostId: hostId(s.metadata.namespace!, to) };
+      delete next.migration;
+      return next;
+    };
+    const simple = transitionFor(act.spec.action, p.type);
     switch (act.spec.action) {
-      case 'stop':
-        return d.driver.powerOff(host, uuid).then(() => ({}));
-      case 'start':
-        return d.driver.powerOn(host, uuid).then(() => ({}));
-      case 'reboot':
-        return d.driver.reboot(host, uuid, p.type ?? 'SOFT').then(() => ({}));
-      case 'pause':
-        return d.driver.pause(host, uuid).then(() => ({}));
-      case 'unpause':
-        return d.driver.unpause(host, uuid).then(() => ({}));
-      case 'suspend':
-        return d.driver.suspend(host, uuid).then(() => ({}));
-      case 'resume':
-        return d.driver.resume(host, uuid).then(() => ({}));
-      case 'rescue':
-        return d.driver.rescue(host, uuid, p.imageRef).then(() => ({}));
-      case 'unrescue':
-        return d.driver.unrescue(host, uuid).then(() => ({}));
-      case 'trigger_crash_dump':
-        return d.driver.triggerCrashDump(host, uuid).then(() => ({}));
       case 'rebuild': {
         const image = d.images().find((i) => i.metadata.uid === p.imageRef || i.metadata.name === p.imageRef);
         if (!image) throw new DriverError(`Image ${p.imageRef} could not be found.`);
         await d.driver.rebuild({ ...instanceOf(s), imageRef: image.metadata.uid });
-        return { image: { id: image.metadata.uid!, name: image.spec.name }, launchedAt: nowIso() };
+        if (st.vmState === 'stopped') await d.driver.powerOff(host, uuid);
+        const end = endState(simple!, { vmState: st.vmState!, powerState: st.powerState });
+        return {
+          ...idle(end.vmState, end.powerState),
+          image: { id: image.metadata.uid!, name: image.spec.name },
+          launchedAt: nowIso(),
+        };
       }
       case 'createImage': {
         const name = p.name ?? `${s.spec.name}-snapshot`;
         const { size, checksum } = await d.driver.snapshot(host, uuid, name);
         await d.createSnapshotImage(s, name, p.metadata ?? {}, size, checksum);
-        return {};
+        return idle(st.vmState!);
       }
+      case 'resize':
+      case 'migrate': {
+        // The move itself (prep_resize, resize_instance, finish_resize): VERIFY_RESIZE on the destination.
+        const to = m!.destHost!;
+        await d.driver.migrate({ ...instanceOf(s), host: to, flavor: m!.newFlavor }, m!.sourceHost!);
+        const next = moved(to, 'resized', st.powerState);
+        return { ...next, flavor: m!.newFlavor, migration: { ...m!, finishedAt: nowIso() } };
+      }
+      case 'confirmResize': {
+        // The source's copy goes; the server stays where it is, as it was before the resize.
+        if (m?.sourceHost && m.sourceHost !== host) await d.driver.destroy(m.sourceHost, uuid);
+        const next = idle(m?.vmStateBefore === 'stopped' ? 'stopped' : 'active');
+        delete next.migration;
+        return next;
+      }
+      case 'revertResize': {
+        const back = m!.sourceHost!;
+        const flavor = m!.oldFlavor ?? st.flavor!;
+        await d.driver.migrate({ ...instanceOf(s), host: back, flavor }, host);
+        return {
+          ...moved(back, m!.vmStateBefore === 'stopped' ? 'stopped' : 'active', st.powerState),
+          flavor,
+        };
+      }
+      case 'live-migration': {
+        await d.driver.liveMigrate(host, uuid, m!.destHost!);
+        return moved(m!.destHost!, st.vmState!, st.powerState);
+      }
+      case 'evacuate': {
+        // Rebuilt on another host; the copy on the dead source goes when it comes back (orphan sweep).
+        const to = m!.destHost!;
+        await d.driver.spawn({ ...instanceOf(s), host: to });
+        const stopped = m!.vmStateBefore === 'stopped';
+        if (stopped) await d.driver.powerOff(to, uuid);
+        return {
+          ...moved(to, stopped ? 'stopped' : 'active', stopped ? 'shutdown' : 'running'),
+          launchedAt: nowIso(),
+        };
+      }
+      case 'shelve': {
+        await d.driver.snapshot(host, uuid, `${s.spec.name}-shelved`);
+        await d.driver.powerOff(host, uuid);
+        if (d.shelvedOffloadTime() !== 0) return idle('shelved', 'shutdown');
+        return offloaded();
+      }
+      case 'shelveOffload':
+        return offloaded();
+      case 'unshelve': {
+        if (m?.kind === 'unshelve') {
+          const to = m.destHost!;
+          await d.driver.spawn({ ...instanceOf(s), host: to });
+          return { ...moved(to, 'active', 'running'), launchedAt: nowIso() };
+        }
+        await d.driver.powerOn(host, uuid);
+        return idle('active', 'running');
+      }
+      case 'delete': {
+        // A soft delete (reclaim_instance_interval > 0): off, restorable until reclaimed.
+        await d.driver.powerOff(host, uuid);
+        return { ...idle('soft-delete', 'shutdown'), deletedAt: nowIso() };
+      }
+      case 'restore': {
+        await d.driver.powerOn(host, uuid);
+        const next = idle('active', 'running');
+        delete next.deletedAt;
+        return next;
+      }
+    }
+    if (!simple) throw new DriverError(`Kova's compute manager does not carry out ${act.spec.action}`);
+    await simpleStep(host, uuid, act);
+    const end = endState(simple, { vmState: st.vmState!, powerState: st.powerState });
+    return idle(end.vmState, end.powerState);
+
+    /** Shelve offload: the VM and its host go; the server keeps its image and flavor. */
+    async function offloaded(): Promise<ServerStatus> {
+      await d.driver.destroy(host, uuid);
+      const next = idle('shelved_offloaded', 'shutdown');
+      delete next.host;
+      next.hostId = '';
+      return next;
+    }
+  }
+
+  function simpleStep(host: string, uuid: string, act: ServerAction): Promise<void> {
+    const p = act.spec.parameters ?? {};
+    switch (act.spec.action) {
+      case 'stop':
+        return d.driver.powerOff(host, uuid);
+      case 'start':
+        return d.driver.powerOn(host, uuid);
+      case 'reboot':
+        return d.driver.reboot(host, uuid, p.type ?? 'SOFT');
+      case 'pause':
+        return d.driver.pause(host, uuid);
+      case 'unpause':
+        return d.driver.unpause(host, uuid);
+      case 'suspend':
+        return d.driver.suspend(host, uuid);
+      case 'resume':
+        return d.driver.resume(host, uuid);
+      case 'rescue':
+        return d.driver.rescue(host, uuid, p.imageRef);
+      case 'unrescue':
+        return d.driver.unrescue(host, uuid);
+      case 'trigger_crash_dump':
+        return d.driver.triggerCrashDump(host, uuid);
       default:
         throw new DriverError(`Kova's compute manager does not carry out ${act.spec.action}`);
     }
@@ -164,59 +282,76 @@ export function computeReconciler(d: ComputeManagerDeps) {
     const act = d
       .actions()
       .find((a) => a.metadata.namespace === server.metadata.namespace && a.metadata.name === ref.name);
-    const t = transitionFor(ref.action as ServerActionName, act?.spec.parameters?.type);
-    let result: { ok: true; changes: Partial<ServerStatus> } | { ok: false; error: string } = {
-      ok: true,
-      changes: {},
+    const st = server.status!;
+    const failed = (error: string): ServerStatus => {
+      const next: ServerStatus = {
+        ...withStates(st, st.vmState!, undefined),
+        fault: fault(500, error, nowIso()),
+      };
+      delete next.action;
+      delete next.migration;
+      return next;
     };
-    const done = act?.status?.phase === 'Succeeded' || act?.status?.phase === 'Failed';
-    if (act && !done) {
+    let next: ServerStatus;
+    let error: string | undefined;
+    if (!act) {
+      next = failed(`server action ${ref.name} is gone`);
+    } else if (act.status?.phase === 'Failed') {
+      next = failed(act.status.message ?? 'failed');
+    } else {
       try {
-        result = { ok: true, changes: await driverStep(server, host, act) };
+        next = await carryOut(server, host, act);
       } catch (err) {
         if (!(err instanceof DriverError || err instanceof NotSupported)) throw err; // transient: retried
-        result = { ok: false, error: err.message };
+        error = err.message;
+        next = failed(error);
       }
-      const now = nowIso();
-      // The record may not show the API's step yet (a race with its Running write): start it here.
-      const started = act.status?.events?.length
-        ? act.status.events
-        : [{ event: eventName(act.spec.action), startTime: act.status?.startTime ?? now, host }];
-      const events = started.map((e) =>
-        e.finishTime
-          ? e
-          : {
-              ...e,
-              finishTime: now,
-              result: result.ok ? ('Success' as const) : ('Error' as const),
-              ...(result.ok ? {} : { details: result.error }),
-            },
-      );
-      await writeActionStatus(d.client, act, {
-        ...act.status,
-        phase: result.ok ? 'Succeeded' : 'Failed',
-        startTime: act.status?.startTime ?? now,
-        finishTime: now,
-        events,
-        ...(result.ok ? {} : { message: result.error }),
-      });
-      if (!result.ok) d.events.event(server, 'Warning', 'ActionFailed', ref.action, result.error);
-    } else if (act?.status?.phase === 'Failed') {
-      result = { ok: false, error: act.status.message ?? 'failed' };
+      if (act.status?.phase !== 'Succeeded') {
+        const now = nowIso();
+        // The record may not show the API's step yet (a race with its Running write): start it here.
+        const started = act.status?.events?.length
+          ? act.status.events
+          : [{ event: eventName(act.spec.action), startTime: act.status?.startTime ?? now, host }];
+        const events = started.map((e) =>
+          e.finishTime
+            ? e
+            : {
+                ...e,
+                finishTime: now,
+                result: error ? ('Error' as const) : ('Success' as const),
+                ...(error ? { details: error } : {}),
+              },
+        );
+        await writeActionStatus(d.client, act, {
+          ...act.status,
+          phase: error ? 'Failed' : 'Succeeded',
+          startTime: act.status?.startTime ?? now,
+          finishTime: now,
+          events,
+          ...(error ? { message: error } : {}),
+        });
+        if (error) d.events.event(server, 'Warning', 'ActionFailed', ref.action, error);
+      }
     }
-    // The server's end state: the transition's on success; unchanged but idle on failure.
-    const st = server.status!;
-    const end = result.ok && t ? endState(t, { vmState: st.vmState!, powerState: st.powerState }) : st;
-    let next = withStates(st, end.vmState!, undefined, end.powerState);
-    if (result.ok) next = { ...next, ...result.changes };
-    else next = { ...next, fault: fault(500, result.error, nowIso()) };
-    delete next.action;
     await writeStatus(server, next);
+  }
+
+  /** The host whose compute manager acts on the server now: a move's destination, else its host. */
+  function actingHost(s: Server): string | undefined {
+    const m = s.status?.migration;
+    const toDestination = m?.destHost && !m.finishedAt && m.kind !== 'live-migration';
+    return toDestination ? m.destHost : s.status?.host;
+  }
+
+  /** A move waits for the scheduler to choose its destination. */
+  function awaitingDestination(s: Server): boolean {
+    const m = s.status?.migration;
+    return !!m && !m.destHost && !m.finishedAt;
   }
 
   return async (key: string): Promise<void> => {
     const server = d.servers.get(key);
-    const host = server?.status?.host;
+    const host = server && actingHost(server);
     if (!server || !host || !d.ownsHost(host) || written.isStale(server)) return;
     if (server.metadata.deletionTimestamp) {
       if (hasFinalizer(server, SERVER_FINALIZER)) await destroy(server, host);
@@ -227,7 +362,7 @@ export function computeReconciler(d: ComputeManagerDeps) {
       await build(server, host);
       return;
     }
-    if (server.status?.action) await runAction(server, host);
+    if (server.status?.action && !awaitingDestination(server)) await runAction(server, host);
   };
 }
 
@@ -239,10 +374,13 @@ export function computeReconciler(d: ComputeManagerDeps) {
 export async function sweepOrphans(d: ComputeManagerDeps): Promise<string[]> {
   const owned = new Map<string, Set<string>>();
   for (const s of d.servers.list()) {
-    const host = s.status?.host;
-    if (!host) continue;
-    if (!owned.has(host)) owned.set(host, new Set());
-    owned.get(host)!.add(s.metadata.uid!);
+    // A moving server owns its VM on both hosts until the move is confirmed or reverted.
+    const m = s.status?.migration;
+    for (const host of [s.status?.host, m?.sourceHost, m?.destHost]) {
+      if (!host) continue;
+      if (!owned.has(host)) owned.set(host, new Set());
+      owned.get(host)!.add(s.metadata.uid!);
+    }
   }
   const destroyed: string[] = [];
   for (const host of d.hosts()) {

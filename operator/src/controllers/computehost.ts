@@ -13,7 +13,7 @@ import { patchStatus } from '../kube/writes.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { Informer } from '../runtime/informer.ts';
 import type { ReconcileResult } from '../runtime/controller.ts';
-import { claimOf } from '../scheduler/cache.ts';
+import { claimsOf } from '../scheduler/cache.ts';
 import { HEARTBEAT_LABEL } from './compute.ts';
 
 export const COMPUTE_HOSTS = kovaResource(ComputeHostKind);
@@ -69,12 +69,13 @@ export function serviceState(lease: Lease | undefined, now: number, serviceDownT
 export function usageOf(host: string, servers: readonly Server[]): NonNullable<HostStatus['usage']> {
   const usage = { vcpus: 0, memoryMb: 0, localGb: 0, runningVms: 0 };
   for (const s of servers) {
-    const c = claimOf(s);
-    if (c?.host !== host) continue;
-    usage.vcpus += c.vcpus;
-    usage.memoryMb += c.memoryMb;
-    usage.localGb += c.diskGb;
-    if (s.status?.powerState === 'running') usage.runningVms++;
+    for (const c of claimsOf(s)) {
+      if (c.host !== host) continue;
+      usage.vcpus += c.vcpus;
+      usage.memoryMb += c.memoryMb;
+      usage.localGb += c.diskGb;
+    }
+    if (s.status?.host === host && s.status.powerState === 'running') usage.runningVms++;
   }
   return usage;
 }

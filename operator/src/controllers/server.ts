@@ -21,8 +21,10 @@ import {
   resolveServerGroup,
   withConditions,
 } from '../compute/server.ts';
-import type { KubeClient } from '../kube/client.ts';
-import { kovaResource } from '../kube/resources.ts';
+import { type KubeClient, isNotFound } from '../kube/client.ts';
+import type { ComputeConfig } from '../config.ts';
+import type { ReconcileResult } from '../runtime/controller.ts';
+import { kovaResource, objectPath } from '../kube/resources.ts';
 import { hasFinalizer, replaceStatus, setFinalizer } from '../kube/writes.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { EventRecorder } from '../runtime/events.ts';
@@ -46,6 +48,8 @@ export function writeServerStatus(
 }
 
 export interface ServerControllerDeps {
+  /** The compute options its timers read (they may change). */
+  timers: () => Pick<ComputeConfig, 'resize_confirm_window' | 'reclaim_instance_interval'>;
   client: KubeClient;
   servers: Informer<Server>;
   flavors: Informer<Flavor>;
@@ -59,7 +63,7 @@ export interface ServerControllerDeps {
 
 export function serverReconciler(d: ServerControllerDeps) {
   const written = new WriteTracker();
-  return async (key: string): Promise<void> => {
+  return async (key: string): Promise<ReconcileResult | void> => {
     const server = d.servers.get(key);
     if (!server || written.isStale(server)) return;
 
@@ -114,6 +118,31 @@ export function serverReconciler(d: ServerControllerDeps) {
           DESIRED_STATE_USER,
         );
       }
+    }
+
+    // Timers: a VERIFY_RESIZE confirmed after resize_confirm_window; a soft-deleted server
+    // reclaimed after reclaim_instance_interval (Nova's periodic tasks).
+    const now = d.clock.now();
+    const window = d.timers().resize_confirm_window * 1000;
+    const finished = st?.migration?.finishedAt ? Date.parse(st.migration.finishedAt) : NaN;
+    if (st?.vmState === 'resized' && !st.taskState && !st.action && window > 0 && Number.isFinite(finished)) {
+      if (now < finished + window) return { requeueAfterMs: finished + window - now };
+      await recordAction(
+        d.client,
+        server,
+        `${server.metadata.name}-confirmresize-auto-g${server.metadata.generation}`,
+        'confirmResize',
+        'system:resize-confirm-window',
+      );
+      return;
+    }
+    const interval = d.timers().reclaim_instance_interval * 1000;
+    const deletedAt = st?.deletedAt ? Date.parse(st.deletedAt) : NaN;
+    if (st?.vmState === 'soft-delete' && !st.taskState && Number.isFinite(deletedAt)) {
+      if (now < deletedAt + interval) return { requeueAfterMs: deletedAt + interval - now };
+      await d.client
+        .delete(objectPath(SERVERS, server.metadata.name!, server.metadata.namespace))
+        .catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
     }
   };
 }

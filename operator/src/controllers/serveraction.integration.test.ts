@@ -21,115 +21,134 @@ import { SERVER_ACTIONS } from './serveraction.ts';
 
 const NS = 'actions';
 
-type Start = 'active' | 'stopped' | 'paused' | 'suspended' | 'rescued' | 'error';
+type Start =
+  | 'active'
+  | 'stopped'
+  | 'paused'
+  | 'suspended'
+  | 'rescued'
+  | 'error'
+  | 'resized'
+  | 'shelved'
+  | 'shelved_offloaded'
+  | 'soft-delete';
 type Act = ServerActionName | 'reboot:SOFT' | 'reboot:HARD';
-/** [vm_state, power_state, Nova status] after the action, or the attribute Nova refuses on. */
-type Outcome = [string, string, string] | { refused: 'vm_state' };
+/** [vm_state, power_state, Nova status] after the action; or refused on vm_state; or refused with a message. */
+type Outcome = readonly [string, string, string] | { refused: 'vm_state' } | { refusedWith: string };
 
-// Sources: nova/compute/api.py (Zed) check_instance_state on each method named, and
-// nova/compute/manager.py for the end states.
-const ACCEPT = {
-  ACTIVE: ['active', 'running', 'ACTIVE'],
-  SHUTOFF: ['stopped', 'shutdown', 'SHUTOFF'],
-  PAUSED: ['paused', 'paused', 'PAUSED'],
-  SUSPENDED: ['suspended', 'suspended', 'SUSPENDED'],
-  RESCUE: ['rescued', 'running', 'RESCUE'],
-  ERROR: ['error', 'running', 'ERROR'],
-} as const satisfies Record<string, Outcome>;
+// Sources: nova/compute/api.py (Zed), the check_instance_state of each method named below, and
+// nova/compute/manager.py for the end states. Every action runs as an admin here, so admin-only
+// actions are allowed and locks do not apply (both are tested below).
+const ACTIVE = ['active', 'running', 'ACTIVE'] as const;
+const SHUTOFF = ['stopped', 'shutdown', 'SHUTOFF'] as const;
+const PAUSED = ['paused', 'paused', 'PAUSED'] as const;
+const SUSPENDED = ['suspended', 'suspended', 'SUSPENDED'] as const;
+const RESCUE = ['rescued', 'running', 'RESCUE'] as const;
+const ERROR = ['error', 'running', 'ERROR'] as const;
+const VERIFY = ['resized', 'running', 'VERIFY_RESIZE'] as const;
+const VERIFY_OFF = ['resized', 'shutdown', 'VERIFY_RESIZE'] as const;
+const SHELVED = ['shelved', 'shutdown', 'SHELVED'] as const;
+const OFFLOADED = ['shelved_offloaded', 'shutdown', 'SHELVED_OFFLOADED'] as const;
+const SOFT_DELETED = ['soft-delete', 'shutdown', 'SOFT_DELETED'] as const;
 const NO: Outcome = { refused: 'vm_state' };
-const { ACTIVE, SHUTOFF, PAUSED, SUSPENDED, RESCUE, ERROR } = ACCEPT;
+const IN_USE: Outcome = { refusedWith: 'is still in use' }; // evacuate needs the source host down
+
+const ACTIONS: Act[] = [
+  'stop', // API.stop: ACTIVE, ERROR
+  'start', // API.start: STOPPED
+  'reboot:SOFT', // API._soft_reboot: ALLOW_SOFT_REBOOT = [ACTIVE]
+  'reboot:HARD', // API._hard_reboot: ALLOW_HARD_REBOOT = ACTIVE, STOPPED, PAUSED, SUSPENDED, ERROR
+  'pause', // API.pause: ACTIVE
+  'unpause', // API.unpause: PAUSED
+  'suspend', // API.suspend: ACTIVE
+  'resume', // API.resume: SUSPENDED
+  'rescue', // API.rescue: ACTIVE, STOPPED, ERROR
+  'unrescue', // API.unrescue: RESCUED
+  'rebuild', // API.rebuild: ACTIVE, STOPPED, ERROR (manager: stopped stays stopped, else ACTIVE)
+  'createImage', // API.snapshot: ACTIVE, STOPPED, PAUSED, SUSPENDED
+  'trigger_crash_dump', // API.trigger_crash_dump: ALLOW_TRIGGER_CRASH_DUMP = ACTIVE, PAUSED, RESCUED, RESIZED, ERROR
+  'resize', // API.resize: ACTIVE, STOPPED
+  'migrate', // API.resize without a flavor: ACTIVE, STOPPED
+  'confirmResize', // API.confirm_resize: RESIZED
+  'revertResize', // API.revert_resize: RESIZED
+  'live-migration', // API.live_migrate: ACTIVE, PAUSED
+  'evacuate', // API.evacuate: ACTIVE, STOPPED, ERROR, and the source host down
+  'shelve', // API.shelve: ACTIVE, STOPPED, PAUSED, SUSPENDED (shelved_offload_time -1: stays SHELVED)
+  'shelveOffload', // API.shelve_offload: SHELVED
+  'unshelve', // API.unshelve: SHELVED, SHELVED_OFFLOADED
+  'delete', // API.soft_delete (reclaim_instance_interval > 0): any state
+  'restore', // API.restore: SOFT_DELETED
+];
+
+const row = (outcomes: Partial<Record<Act, Outcome>>): Partial<Record<Act, Outcome>> =>
+  Object.fromEntries(ACTIONS.map((a) => [a, outcomes[a] ?? NO]));
 
 const TABLE: Record<Start, Partial<Record<Act, Outcome>>> = {
-  active: {
-    stop: SHUTOFF, // API.stop: ACTIVE, ERROR
-    start: NO, // API.start: STOPPED
-    'reboot:SOFT': ACTIVE, // API._soft_reboot: ALLOW_SOFT_REBOOT = [ACTIVE]
-    'reboot:HARD': ACTIVE, // API._hard_reboot: ALLOW_HARD_REBOOT = ACTIVE, STOPPED, PAUSED, SUSPENDED, ERROR
-    pause: PAUSED, // API.pause: ACTIVE
-    unpause: NO, // API.unpause: PAUSED
-    suspend: SUSPENDED, // API.suspend: ACTIVE
-    resume: NO, // API.resume: SUSPENDED
-    rescue: RESCUE, // API.rescue: ACTIVE, STOPPED, ERROR
-    unrescue: NO, // API.unrescue: RESCUED
-    rebuild: ACTIVE, // API.rebuild: ACTIVE, STOPPED, ERROR; manager: stopped stays stopped
-    createImage: ACTIVE, // API.snapshot: ACTIVE, STOPPED, PAUSED, SUSPENDED
-    trigger_crash_dump: ACTIVE, // API.trigger_crash_dump: ALLOW_TRIGGER_CRASH_DUMP
-  },
-  stopped: {
-    stop: NO,
-    start: ACTIVE,
-    'reboot:SOFT': NO,
+  active: row({
+    stop: SHUTOFF,
+    'reboot:SOFT': ACTIVE,
     'reboot:HARD': ACTIVE,
-    pause: NO,
-    unpause: NO,
-    suspend: NO,
-    resume: NO,
+    pause: PAUSED,
+    suspend: SUSPENDED,
     rescue: RESCUE,
-    unrescue: NO,
+    rebuild: ACTIVE,
+    createImage: ACTIVE,
+    trigger_crash_dump: ACTIVE,
+    resize: VERIFY,
+    migrate: VERIFY,
+    'live-migration': ACTIVE,
+    evacuate: IN_USE,
+    shelve: SHELVED,
+    delete: SOFT_DELETED,
+  }),
+  stopped: row({
+    start: ACTIVE,
+    'reboot:HARD': ACTIVE,
+    rescue: RESCUE,
     rebuild: SHUTOFF,
     createImage: SHUTOFF,
-    trigger_crash_dump: NO,
-  },
-  paused: {
-    stop: NO,
-    start: NO,
-    'reboot:SOFT': NO,
+    resize: VERIFY_OFF,
+    migrate: VERIFY_OFF,
+    evacuate: IN_USE,
+    shelve: SHELVED,
+    delete: SOFT_DELETED,
+  }),
+  paused: row({
     'reboot:HARD': ACTIVE,
-    pause: NO,
     unpause: ACTIVE,
-    suspend: NO,
-    resume: NO,
-    rescue: NO,
-    unrescue: NO,
-    rebuild: NO,
     createImage: PAUSED,
     trigger_crash_dump: PAUSED,
-  },
-  suspended: {
-    stop: NO,
-    start: NO,
-    'reboot:SOFT': NO,
+    'live-migration': PAUSED,
+    shelve: SHELVED,
+    delete: SOFT_DELETED,
+  }),
+  suspended: row({
     'reboot:HARD': ACTIVE,
-    pause: NO,
-    unpause: NO,
-    suspend: NO,
     resume: ACTIVE,
-    rescue: NO,
-    unrescue: NO,
-    rebuild: NO,
     createImage: SUSPENDED,
-    trigger_crash_dump: NO,
-  },
-  rescued: {
-    stop: NO,
-    start: NO,
-    'reboot:SOFT': NO,
-    'reboot:HARD': NO,
-    pause: NO,
-    unpause: NO,
-    suspend: NO,
-    resume: NO,
-    rescue: NO,
-    unrescue: ACTIVE,
-    rebuild: NO,
-    createImage: NO,
-    trigger_crash_dump: RESCUE,
-  },
-  error: {
+    shelve: SHELVED,
+    delete: SOFT_DELETED,
+  }),
+  rescued: row({ unrescue: ACTIVE, trigger_crash_dump: RESCUE, delete: SOFT_DELETED }),
+  error: row({
     stop: SHUTOFF,
-    start: NO,
-    'reboot:SOFT': NO,
     'reboot:HARD': ACTIVE,
-    pause: NO,
-    unpause: NO,
-    suspend: NO,
-    resume: NO,
     rescue: RESCUE,
-    unrescue: NO,
     rebuild: ACTIVE,
-    createImage: NO,
     trigger_crash_dump: ERROR,
-  },
+    evacuate: IN_USE,
+    delete: SOFT_DELETED,
+  }),
+  resized: row({
+    trigger_crash_dump: VERIFY,
+    confirmResize: ACTIVE,
+    revertResize: ACTIVE,
+    delete: SOFT_DELETED,
+  }),
+  shelved: row({ shelveOffload: OFFLOADED, unshelve: ACTIVE, delete: SOFT_DELETED }),
+  // Deleting an offloaded server, and deleting again, are left to forceDelete (no row).
+  shelved_offloaded: { ...row({ unshelve: ACTIVE }), delete: undefined },
+  'soft-delete': { ...row({ restore: ACTIVE }), delete: undefined },
 };
 
 /** The actions that take an ACTIVE server to each starting state. */
@@ -140,6 +159,10 @@ const PREPARE: Record<Start, Act[]> = {
   suspended: ['suspend'],
   rescued: ['rescue'],
   error: ['resetState'],
+  resized: ['resize'],
+  shelved: ['shelve'],
+  shelved_offloaded: ['shelve', 'shelveOffload'],
+  'soft-delete': ['delete'],
 };
 
 let counter = 0;
@@ -154,9 +177,11 @@ async function act(client: KubeClient, server: string, a: Act, admin = false): P
         ? { imageRef: 'tiny' }
         : action === 'createImage'
           ? { name: `${server}-snap` }
-          : action === 'resetState'
-            ? { state: 'error' }
-            : undefined;
+          : action === 'resize'
+            ? { flavorRef: 'm1.small' }
+            : action === 'resetState'
+              ? { state: 'error' }
+              : undefined;
   await client.create(collectionPath(SERVER_ACTIONS, NS), {
     apiVersion: API_VERSION,
     kind: 'ServerAction',
@@ -189,8 +214,11 @@ describe('Server actions from every vm_state (operator + fake driver, real apise
         for (let i = 0; i < 4; i++)
           await createFakeNode(c, `n-${i}`, { cpu: 64, memoryMb: 262144, diskGb: 4000 });
         await createFlavor(c, 'm1.tiny', { vcpus: 1, ram: 512, disk: 1 });
+        await createFlavor(c, 'm1.small', { vcpus: 2, ram: 1024, disk: 2 });
         await createImage(c, 'tiny');
       },
+      // Deletes are soft (restorable for an hour); shelved servers stay on their host.
+      config: { compute: { reclaim_instance_interval: 3600, shelved_offload_time: -1 } },
       hostsUp: 4,
     });
     client = suite.client;
@@ -201,30 +229,39 @@ describe('Server actions from every vm_state (operator + fake driver, real apise
   });
 
   const rows = Object.entries(TABLE).flatMap(([start, row]) =>
-    Object.entries(row).map(([a, outcome]) => ({ start: start as Start, a: a as Act, outcome: outcome! })),
+    Object.entries(row)
+      .filter(([, outcome]) => outcome)
+      .map(([a, outcome]) => ({ start: start as Start, a: a as Act, outcome: outcome! })),
   );
 
   it(`walks ${rows.length} (vm_state, action) pairs: Nova's end state, or its 409 refusal with nothing changed`, async () => {
     const failures: string[] = [];
     await pool(rows, 8, async ({ start, a, outcome }) => {
-      const name = `s-${start}-${a.replace(/[:_]/g, '-').toLowerCase()}`;
+      const name = `s-${start.replace(/_/g, '-')}-${a.replace(/[:_]/g, '-').toLowerCase()}`;
       await createServer(client, NS, serverManifest(name, 'm1.tiny', 'tiny'));
       await eventually(
         `${name} ACTIVE`,
         async () => (await getServer(client, NS, name)).status?.status === 'ACTIVE',
       );
       for (const step of PREPARE[start]) {
-        const prepared = await act(client, name, step, step === 'resetState');
+        const prepared = await act(client, name, step, true);
         if (prepared.status!.phase !== 'Succeeded')
           failures.push(`${name}: preparing ${step} failed: ${prepared.status!.message}`);
       }
       const before = await idle(client, name);
       expect(before.status!.vmState, `${name} prepared`).to.equal(start);
-      const done = await act(client, name, a);
+      const done = await act(client, name, a, true);
       const after = await idle(client, name);
       const got = [after.status!.vmState, after.status!.powerState, after.status!.status];
-      if ('refused' in outcome) {
-        const expected = `Cannot '${a.startsWith('reboot') ? 'reboot' : a}' instance ${before.metadata.uid} while it is in vm_state ${start}`;
+      if ('refusedWith' in outcome) {
+        if (done.status!.phase !== 'Failed' || !done.status!.message?.includes(outcome.refusedWith)) {
+          failures.push(
+            `${start} ${a}: expected refusal "${outcome.refusedWith}", got ${done.status!.phase} ${done.status!.message ?? ''}`,
+          );
+        }
+      } else if ('refused' in outcome) {
+        const apiName = a.startsWith('reboot') ? 'reboot' : a === 'live-migration' ? 'os-migrateLive' : a;
+        const expected = `Cannot '${apiName}' instance ${before.metadata.uid} while it is in vm_state ${start}`;
         if (done.status!.phase !== 'Failed' || done.status!.message !== expected) {
           failures.push(
             `${start} ${a}: expected refusal "${expected}", got ${done.status!.phase} ${done.status!.message ?? ''}`,

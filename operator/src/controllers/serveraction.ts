@@ -10,14 +10,17 @@ import { API_VERSION } from '../api/kind.ts';
 import {
   ServerActionKind,
   type ComputeHost,
+  type Flavor,
   type Server,
   type ServerAction,
   type ServerActionName,
 } from '../api/v1alpha1/index.ts';
 import { type ServerFacts, eventName, refusal, ruleFor, transitionFor } from '../compute/actions.ts';
-import { withStates } from '../compute/server.ts';
+import { flavorCopy, resolveFlavor, withStates } from '../compute/server.ts';
+import { flavorId } from '../api/v1alpha1/flavor.ts';
+import type { TaskState } from '../compute/states.ts';
 import { DRIVER_CAPABILITIES } from '../drivers/driver.ts';
-import { type KubeClient, isAlreadyExists } from '../kube/client.ts';
+import { type KubeClient, isAlreadyExists, isNotFound } from '../kube/client.ts';
 import { collectionPath, kovaResource, objectPath } from '../kube/resources.ts';
 import { replaceStatus } from '../kube/writes.ts';
 import type { Clock } from '../runtime/clock.ts';
@@ -28,6 +31,17 @@ import { SERVERS, writeServerStatus } from './server.ts';
 export const SERVER_ACTIONS = kovaResource(ServerActionKind);
 
 type ActionStatus = NonNullable<ServerAction['status']>;
+type ServerStatus = NonNullable<Server['status']>;
+type Migration = NonNullable<ServerStatus['migration']>;
+
+/** The task state the API sets for the actions that are not simple transitions. */
+const STEPS: Partial<Record<ServerActionName, { taskState: TaskState }>> = {
+  confirmResize: { taskState: 'resize_confirming' },
+  revertResize: { taskState: 'resize_reverting' },
+  shelve: { taskState: 'shelving' },
+  shelveOffload: { taskState: 'shelving_offloading' },
+  restore: { taskState: 'restoring' },
+};
 type DesiredPower = Server['spec']['powerState'];
 
 /** The power state a user holds after an accepted power action (the Server's spec.powerState). */
@@ -74,6 +88,9 @@ export function factsOf(s: Server): ServerFacts {
 export interface ServerActionDeps {
   client: KubeClient;
   servers: Informer<Server>;
+  flavors: Informer<Flavor>;
+  /** Nova's [DEFAULT] reclaim_instance_interval, in seconds (0: deletes are immediate). */
+  reclaimInstanceInterval: () => number;
   actions: Informer<ServerAction>;
   computeHosts: Informer<ComputeHost>;
   events: EventRecorder;
@@ -150,6 +167,69 @@ export function serverActionReconciler(d: ServerActionDeps) {
     });
   }
 
+  const hostUp = (host: string | undefined) => {
+    const ch = host ? d.computeHosts.get(host) : undefined;
+    return ch?.status?.state === 'up' && !ch.spec.forcedDown;
+  };
+
+  /**
+   * The server's status once the API accepted the action; a string is Nova's refusal; 'done'
+   * when the API alone carried it out (a hard delete).
+   */
+  async function accept(server: Server, act: ServerAction): Promise<ServerStatus | string | 'done'> {
+    const st = server.status!;
+    const { action, parameters: p } = act.spec;
+    const moving = (kind: Migration['kind'], taskState: TaskState, newFlavor = st.flavor!): ServerStatus => ({
+      ...withStates(st, st.vmState!, taskState),
+      migration: {
+        kind,
+        ...(st.host ? { sourceHost: st.host } : {}),
+        ...(p?.host ? { requestedHost: p.host } : {}),
+        ...(kind === 'resize' ? { oldFlavor: st.flavor! } : {}),
+        newFlavor,
+        vmStateBefore: st.vmState === 'stopped' ? 'stopped' : 'active',
+      },
+    });
+    switch (action) {
+      case 'resize': {
+        const flavor = resolveFlavor(p!.flavorRef!, d.flavors.list());
+        if (!flavor) return `Flavor ${p!.flavorRef} could not be found.`;
+        if (flavorId(flavor) === st.flavor?.id) return 'When resizing, instances must change flavor!';
+        if (!hostUp(st.host)) return `Compute service of ${st.host} is unavailable at this time.`;
+        return moving('resize', 'resize_prep', flavorCopy(flavor));
+      }
+      case 'migrate':
+        if (!hostUp(st.host)) return `Compute service of ${st.host} is unavailable at this time.`;
+        return moving('migrate', 'resize_prep');
+      case 'live-migration':
+        return moving('live-migration', 'migrating');
+      case 'evacuate':
+        // Only from a host whose compute service is down (nova/compute/api.py evacuate).
+        if (hostUp(st.host)) return `Compute service of ${st.host} is still in use.`;
+        return moving('evacuate', 'rebuilding');
+      case 'unshelve':
+        return st.vmState === 'shelved_offloaded'
+          ? moving('unshelve', 'unshelving')
+          : withStates(st, st.vmState!, 'unshelving');
+      case 'delete':
+        if (d.reclaimInstanceInterval() > 0) return withStates(st, st.vmState!, 'soft-deleting');
+        await deleteServer(server);
+        return 'done';
+      case 'forceDelete':
+        await deleteServer(server);
+        return 'done';
+    }
+    const t = transitionFor(action, p?.type) ?? STEPS[action];
+    if (!t) return `Action ${action} is not supported by Kova yet.`;
+    return withStates(st, st.vmState!, t.taskState);
+  }
+
+  async function deleteServer(server: Server): Promise<void> {
+    await d.client
+      .delete(objectPath(SERVERS, server.metadata.name!, server.metadata.namespace))
+      .catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+  }
+
   return async (key: string): Promise<void> => {
     const act = d.actions.get(key);
     if (!act || act.status?.phase === 'Succeeded' || act.status?.phase === 'Failed') return;
@@ -199,14 +279,15 @@ export function serverActionReconciler(d: ServerActionDeps) {
       }
     }
 
-    const t = transitionFor(action, parameters?.type);
-    if (!t) return fail(act, `Action ${rule.apiName} is not supported by Kova yet.`, server);
-    // The API's part: the task state, and the action for the host's compute manager.
-    const status = withStates(server.status ?? {}, server.status!.vmState!, t.taskState);
+    // The API's part: the task state (and a migration record for moves), and the action for the
+    // compute manager of the host.
+    const start = await accept(server, act);
+    if (start === 'done') return succeed(act);
+    if (typeof start === 'string') return fail(act, start, server);
     await writeServerStatus(
       d.client,
       server,
-      { ...status, action: { name: act.metadata.name!, action } },
+      { ...start, action: { name: act.metadata.name!, action } },
       d.clock,
     );
     // A user's power action changes what the user holds; a step towards it does not.

@@ -37,25 +37,36 @@ export interface Claim extends Resources {
   instance: InstanceOnHost;
 }
 
-/** What a server takes from its host: its flavor in Placement's resource classes. */
-export function claimOf(s: Server, group?: string): Claim | undefined {
-  const host = s.status?.host;
-  const f = s.status?.flavor;
-  if (!host || !f) return undefined;
-  return {
+type FlavorCopy = NonNullable<NonNullable<Server['status']>['flavor']>;
+
+/**
+ * What a server takes from hosts, in Placement's resource classes: its flavor on its host; and,
+ * while it moves (Nova's migration allocations), the new flavor on the destination until the
+ * move finishes, then the old flavor on the source until it is confirmed or reverted.
+ */
+export function claimsOf(s: Server, group?: string): Claim[] {
+  const st = s.status;
+  const instance: InstanceOnHost = {
+    uuid: s.metadata.uid!,
+    projectId: s.metadata.namespace!,
+    flavorName: st?.flavor?.name ?? '',
+    vmState: st?.vmState,
+    taskState: st?.taskState,
+    serverGroup: group,
+  };
+  const claim = (host: string, f: FlavorCopy): Claim => ({
     host,
     vcpus: f.vcpus,
     memoryMb: f.ram,
     diskGb: f.disk + f.ephemeral + Math.ceil(f.swap / 1024),
-    instance: {
-      uuid: s.metadata.uid!,
-      projectId: s.metadata.namespace!,
-      flavorName: f.name,
-      vmState: s.status?.vmState,
-      taskState: s.status?.taskState,
-      serverGroup: group,
-    },
-  };
+    instance,
+  });
+  const claims: Claim[] = [];
+  if (st?.host && st.flavor) claims.push(claim(st.host, st.flavor));
+  const m = st?.migration;
+  if (m?.destHost && !m.finishedAt) claims.push(claim(m.destHost, m.newFlavor));
+  if (m?.finishedAt && m.sourceHost && m.oldFlavor) claims.push(claim(m.sourceHost, m.oldFlavor));
+  return claims;
 }
 
 const isIo = (i: InstanceOnHost) => i.vmState === 'building' || IO_TASKS.has(i.taskState ?? '');
@@ -106,7 +117,7 @@ export class SchedulerCache {
   private readonly deps: SchedulerCacheDeps;
   private readonly states = new Map<string, HostState>();
   private list: HostState[] | undefined;
-  private readonly observed = new Map<string, Claim>(); // by server uid
+  private readonly observed = new Map<string, Claim[]>(); // by server uid
   private readonly assumed = new Map<string, Claim & { at: number }>();
   private readonly failedBuilds = new Map<string, number>();
 
@@ -136,7 +147,7 @@ export class SchedulerCache {
       add: (s) => this.observe(undefined, s),
       update: (old, s) => this.observe(old, s),
       delete: (s) => {
-        this.setClaim(s.metadata.uid!, undefined);
+        this.setClaims(s.metadata.uid!, []);
         this.unassume(s.metadata.uid!);
       },
     });
@@ -149,10 +160,13 @@ export class SchedulerCache {
 
   private observe(old: Server | undefined, s: Server): void {
     const uid = s.metadata.uid!;
-    const claim = claimOf(s, this.groupOf(s)?.metadata.uid);
-    this.setClaim(uid, claim);
+    const claims = claimsOf(s, this.groupOf(s)?.metadata.uid);
+    this.setClaims(uid, claims);
     const assumed = this.assumed.get(uid);
-    if (assumed && claim?.host === assumed.host) this.unassume(uid); // confirmed
+    const same = (c: Claim) =>
+      c.host === assumed!.host && c.vcpus === assumed!.vcpus && c.memoryMb === assumed!.memoryMb;
+    if (assumed && claims.some(same)) this.unassume(uid); // confirmed
+    const claim = claims[0];
     // BuildFailureWeigher's failed_builds: up on a failed build, back to 0 on a success.
     const failedBefore = new Set(old?.status?.retry?.hosts ?? []);
     for (const h of s.status?.retry?.hosts ?? []) {
@@ -187,15 +201,11 @@ export class SchedulerCache {
     else st.instances = st.instances.filter((i) => i !== c.instance);
   }
 
-  private setClaim(uid: string, claim: Claim | undefined): void {
-    const old = this.observed.get(uid);
-    if (old) this.apply(old, -1);
-    if (claim) {
-      this.observed.set(uid, claim);
-      this.apply(claim, 1);
-    } else {
-      this.observed.delete(uid);
-    }
+  private setClaims(uid: string, claims: Claim[]): void {
+    for (const old of this.observed.get(uid) ?? []) this.apply(old, -1);
+    for (const c of claims) this.apply(c, 1);
+    if (claims.length) this.observed.set(uid, claims);
+    else this.observed.delete(uid);
   }
 
   isAssumed(uid: string): boolean {
@@ -223,8 +233,9 @@ export class SchedulerCache {
   /** Hosts of the other members of a group, placed or decided (one entry per member). */
   memberHosts(groupUid: string, except: string): string[] {
     const hosts: string[] = [];
-    for (const [uid, c] of this.observed) {
-      if (uid !== except && c.instance.serverGroup === groupUid && !this.assumed.has(uid)) hosts.push(c.host);
+    for (const [uid, claims] of this.observed) {
+      if (uid === except || this.assumed.has(uid)) continue;
+      for (const c of claims) if (c.instance.serverGroup === groupUid) hosts.push(c.host);
     }
     for (const [uid, c] of this.assumed)
       if (uid !== except && c.instance.serverGroup === groupUid) hosts.push(c.host);
@@ -234,6 +245,11 @@ export class SchedulerCache {
   /** Nova's default_availability_zone: the zone of hosts no aggregate or label puts in one. */
   get defaultAvailabilityZone(): string {
     return this.deps.config.default_availability_zone;
+  }
+
+  /** Nova's allow_resize_to_same_host. */
+  get allowResizeToSameHost(): boolean {
+    return this.deps.config.allow_resize_to_same_host;
   }
 
   /** Every aggregate, for the request pre-filters. */
@@ -311,7 +327,8 @@ export class SchedulerCache {
     };
     this.states.set(name, state);
     this.list = undefined;
-    for (const c of this.observed.values()) if (c.host === name) this.apply(c, 1);
+    for (const claims of this.observed.values())
+      for (const c of claims) if (c.host === name) this.apply(c, 1);
     for (const c of this.assumed.values()) if (c.host === name) this.apply(c, 1);
   }
 }

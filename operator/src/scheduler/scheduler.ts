@@ -11,7 +11,15 @@ import {
   type Image,
   type Server,
 } from '../api/v1alpha1/index.ts';
-import { awaitsScheduling, boundStatus, noValidHostStatus, resolveImage } from '../compute/server.ts';
+import {
+  awaitsScheduling,
+  boundStatus,
+  fault,
+  noValidHostStatus,
+  resolveImage,
+  withStates,
+} from '../compute/server.ts';
+import type { TaskState } from '../compute/states.ts';
 import { writeServerStatus } from '../controllers/server.ts';
 import type { KubeClient } from '../kube/client.ts';
 import type { Clock } from '../runtime/clock.ts';
@@ -41,13 +49,25 @@ export interface SchedulerDeps {
   log: Logger;
   /** False once this process may no longer be the leader: then it writes nothing. */
   mayWrite: () => boolean;
+  /** Fails the action a move belongs to (when no destination can be found). */
+  finishAction?: (server: Server, message: string) => Promise<void>;
   /** Hosts removed per filter (kova_scheduler_filter_eliminations_total). */
   eliminations?: Counter<'filter'>;
 }
 
 /** Nova's RequestSpec of a server, with where its group's other members are. */
+/** A move (resize, migrate, live-migrate, evacuate, unshelve) waiting for its destination. */
+export function awaitsDestination(s: Server): boolean {
+  const m = s.status?.migration;
+  return !!m && !m.destHost && !m.finishedAt && !!s.status?.action && !s.metadata.deletionTimestamp;
+}
+
 export function requestSpecOf(s: Server, cache: SchedulerCache, images: readonly Image[]): RequestSpec {
-  const f = s.status!.flavor!;
+  const m = s.status?.migration;
+  const f = m && !m.finishedAt ? m.newFlavor : s.status!.flavor!;
+  // A move goes elsewhere: off its source host, unless a resize may stay (allow_resize_to_same_host).
+  const stay = m?.kind === 'resize' && cache.allowResizeToSameHost;
+  const away = m?.sourceHost && !stay ? [m.sourceHost] : [];
   const image = resolveImage(s.status?.image?.id ?? s.spec.imageRef, images);
   const group = cache.groupOf(s);
   const uid = s.metadata.uid!;
@@ -72,7 +92,7 @@ export function requestSpecOf(s: Server, cache: SchedulerCache, images: readonly
       },
     },
     availabilityZone: s.spec.availabilityZone,
-    ignoreHosts: s.status?.retry?.hosts ?? [],
+    ignoreHosts: [...(s.status?.retry?.hosts ?? []), ...away],
     schedulerHints: s.spec.schedulerHints ?? {},
     numInstances: Number(s.metadata.annotations?.[NUM_INSTANCES_ANNOTATION] ?? 1) || 1,
     instanceGroup: group && {
@@ -81,7 +101,7 @@ export function requestSpecOf(s: Server, cache: SchedulerCache, images: readonly
       maxServerPerHost: group.spec.rules?.maxServerPerHost,
       memberHosts: cache.memberHosts(group.metadata.uid!, uid),
     },
-    requestedHost: s.spec.host,
+    requestedHost: m ? m.requestedHost : s.spec.host,
     tolerations: s.spec.tolerations ?? [],
   };
 }
@@ -175,8 +195,52 @@ export function schedulerReconciler(d: SchedulerDeps) {
     for (const x of decided) await bind(x.server, x.host);
   }
 
+  /** The scheduler's part of a move: a destination claimed for the new flavor, or the move fails. */
+  async function placeMove(server: Server): Promise<void> {
+    const { spec, selection, failure } = select(server);
+    const m = server.status!.migration!;
+    if (!selection.host) {
+      const { message, details } = noValidHostMessage(spec, selection.filterResults);
+      const next = {
+        ...withStates(server.status!, server.status!.vmState!, undefined),
+        fault: fault(500, message, nowIso(), failure ? `${details} ${failure}` : details),
+      };
+      delete next.migration;
+      delete next.action;
+      await d.finishAction?.(server, message);
+      await writeServerStatus(d.client, server, next, d.clock);
+      d.events.event(server, 'Warning', 'NoValidHost', m.kind, `${message} ${details}`);
+      return;
+    }
+    assumeDecision(d.cache, server, spec, selection.host.name);
+    const task: TaskState =
+      m.kind === 'evacuate'
+        ? 'rebuild_spawning'
+        : m.kind === 'live-migration'
+          ? 'migrating'
+          : m.kind === 'unshelve'
+            ? 'spawning'
+            : 'resize_migrating';
+    const next = withStates(server.status!, server.status!.vmState!, task);
+    try {
+      await writeServerStatus(
+        d.client,
+        server,
+        { ...next, migration: { ...m, destHost: selection.host.name } },
+        d.clock,
+      );
+    } catch (err) {
+      d.cache.forget(server.metadata.uid!);
+      throw err;
+    }
+  }
+
   return async (k: string): Promise<void> => {
     const server = d.servers.get(k);
+    if (server && awaitsDestination(server) && !d.cache.isAssumed(server.metadata.uid!)) {
+      if (!d.mayWrite()) throw new Error('not leading: refusing to bind');
+      return placeMove(server);
+    }
     if (!server || !awaitsScheduling(server) || !server.status?.flavor) return;
     if (d.cache.isAssumed(server.metadata.uid!)) return; // decided; the binding is on its way back
     if (!d.mayWrite()) throw new Error('not leading: refusing to bind');

@@ -226,6 +226,41 @@ export const ServerStatus = Type.Object({
       description: 'Who locked it (locked_by): only an admin undoes an admin lock.',
     }),
   ),
+  migration: Type.Optional(
+    Type.Object(
+      {
+        kind: stringEnum(['resize', 'migrate', 'live-migration', 'evacuate', 'unshelve'] as const),
+        sourceHost: Type.Optional(
+          Type.String({ description: 'Where the server was (none when unshelving).' }),
+        ),
+        destHost: Type.Optional(
+          Type.String({ description: 'Where the scheduler placed it; absent while scheduling.' }),
+        ),
+        requestedHost: Type.Optional(
+          Type.String({ description: 'A destination asked for (checked by the filters).' }),
+        ),
+        oldFlavor: Type.Optional(FlavorCopy),
+        newFlavor: FlavorCopy,
+        vmStateBefore: Type.String({ description: 'The vm_state to come back to (active or stopped).' }),
+        finishedAt: Type.Optional(
+          Type.String({
+            format: 'date-time',
+            description: 'When it reached VERIFY_RESIZE (for auto-confirm).',
+          }),
+        ),
+      },
+      {
+        description:
+          "A move in progress (Nova's migration record): while it lasts, both hosts hold the server's resources.",
+      },
+    ),
+  ),
+  deletedAt: Type.Optional(
+    Type.String({
+      format: 'date-time',
+      description: 'When it was soft-deleted (reclaimed after reclaim_instance_interval).',
+    }),
+  ),
   action: Type.Optional(
     Type.Object(
       {
