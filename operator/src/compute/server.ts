@@ -105,7 +105,6 @@ export function initialStatus(
       fault: fault(400, `Image ${server.spec.imageRef} could not be found.`, nowIso),
     };
   }
-  const f = flavor.spec;
   return {
     ...withStates(base, 'building', 'scheduling', 'pending'),
     flavor: flavorCopy(flavor),

@@ -3,7 +3,7 @@
 // server owns (Nova's _destroy_evacuated_instances / _cleanup_running_deleted_instances).
 // Every step is idempotent, so a crash at any point is mended by the next reconcile.
 import type { Logger } from 'pino';
-import type { Image, Server, ServerAction, ServerActionName } from '../api/v1alpha1/index.ts';
+import type { Image, Server, ServerAction } from '../api/v1alpha1/index.ts';
 import { endState, eventName, transitionFor } from '../compute/actions.ts';
 import {
   SERVER_FINALIZER,
