@@ -418,7 +418,9 @@ export class Operator {
         name: 'compute-fake',
         workers: config.workers,
         reconcile: computeReconciler(deps),
-      }).watch(servers, serverKey);
+      })
+        .watch(servers, serverKey)
+        .watch(serverActions, (a) => [`${a.metadata.namespace}/${a.spec.server}`]);
       running.push(compute.run(signal));
       running.push(
         this.periodic(signal, config.compute.report_interval * 1000, () => this.heartbeat(fakeHosts())),

@@ -130,7 +130,17 @@ export function computeReconciler(d: ComputeManagerDeps) {
    * The driver's part of an accepted action (nova/compute/manager.py), and the server's status
    * after it. Every step is idempotent, so it may run again after a crash.
    */
-  async function carryOut(s: Server, host: string, act: ServerAction): Promise<ServerStatus> {
+  async function carryOut(
+    s: Server,
+    host: string,
+    act: ServerAction,
+    sideEffects = true,
+  ): Promise<ServerStatus> {
+    // Driver calls and the Images an action makes happen once: when the record already says the
+    // action succeeded (its server write was lost), only the server's end state is recomputed.
+    const run = async (f: () => Promise<unknown>): Promise<void> => {
+      if (sideEffects) await f();
+    };
     const st = s.status!;
     const uuid = s.metadata.uid!;
     const p = act.spec.parameters ?? {};
@@ -150,8 +160,8 @@ export function computeReconciler(d: ComputeManagerDeps) {
       case 'rebuild': {
         const image = d.images().find((i) => i.metadata.uid === p.imageRef || i.metadata.name === p.imageRef);
         if (!image) throw new DriverError(`Image ${p.imageRef} could not be found.`);
-        await d.driver.rebuild({ ...instanceOf(s), imageRef: image.metadata.uid });
-        if (st.vmState === 'stopped') await d.driver.powerOff(host, uuid);
+        await run(() => d.driver.rebuild({ ...instanceOf(s), imageRef: image.metadata.uid }));
+        if (st.vmState === 'stopped') await run(() => d.driver.powerOff(host, uuid));
         const end = endState(simple!, { vmState: st.vmState!, powerState: st.powerState });
         return {
           ...idle(end.vmState, end.powerState),
@@ -161,21 +171,26 @@ export function computeReconciler(d: ComputeManagerDeps) {
       }
       case 'createImage': {
         const name = p.name ?? `${s.spec.name}-snapshot`;
-        const { size, checksum } = await d.driver.snapshot(host, uuid, name);
-        await d.createSnapshotImage(s, name, p.metadata ?? {}, size, checksum);
+        await run(async () => {
+          const { size, checksum } = await d.driver.snapshot(host, uuid, name);
+          await d.createSnapshotImage(s, name, p.metadata ?? {}, size, checksum);
+        });
         return idle(st.vmState!);
       }
       case 'resize':
       case 'migrate': {
         // The move itself (prep_resize, resize_instance, finish_resize): VERIFY_RESIZE on the destination.
         const to = m!.destHost!;
-        await d.driver.migrate({ ...instanceOf(s), host: to, flavor: m!.newFlavor }, m!.sourceHost!);
+        await run(() =>
+          d.driver.migrate({ ...instanceOf(s), host: to, flavor: m!.newFlavor }, m!.sourceHost!),
+        );
         const next = moved(to, 'resized', st.powerState);
         return { ...next, flavor: m!.newFlavor, migration: { ...m!, finishedAt: nowIso() } };
       }
       case 'confirmResize': {
         // The source's copy goes; the server stays where it is, as it was before the resize.
-        if (m?.sourceHost && m.sourceHost !== host) await d.driver.destroy(m.sourceHost, uuid);
+        const source = m?.sourceHost;
+        if (source && source !== host) await run(() => d.driver.destroy(source, uuid));
         const next = idle(m?.vmStateBefore === 'stopped' ? 'stopped' : 'active');
         delete next.migration;
         return next;
@@ -183,30 +198,32 @@ export function computeReconciler(d: ComputeManagerDeps) {
       case 'revertResize': {
         const back = m!.sourceHost!;
         const flavor = m!.oldFlavor ?? st.flavor!;
-        await d.driver.migrate({ ...instanceOf(s), host: back, flavor }, host);
+        await run(() => d.driver.migrate({ ...instanceOf(s), host: back, flavor }, host));
         return {
           ...moved(back, m!.vmStateBefore === 'stopped' ? 'stopped' : 'active', st.powerState),
           flavor,
         };
       }
       case 'live-migration': {
-        await d.driver.liveMigrate(host, uuid, m!.destHost!);
+        await run(() => d.driver.liveMigrate(host, uuid, m!.destHost!));
         return moved(m!.destHost!, st.vmState!, st.powerState);
       }
       case 'evacuate': {
         // Rebuilt on another host; the copy on the dead source goes when it comes back (orphan sweep).
         const to = m!.destHost!;
-        await d.driver.spawn({ ...instanceOf(s), host: to });
+        await run(() => d.driver.spawn({ ...instanceOf(s), host: to }));
         const stopped = m!.vmStateBefore === 'stopped';
-        if (stopped) await d.driver.powerOff(to, uuid);
+        if (stopped) await run(() => d.driver.powerOff(to, uuid));
         return {
           ...moved(to, stopped ? 'stopped' : 'active', stopped ? 'shutdown' : 'running'),
           launchedAt: nowIso(),
         };
       }
       case 'shelve': {
-        await d.driver.snapshot(host, uuid, `${s.spec.name}-shelved`);
-        await d.driver.powerOff(host, uuid);
+        // After a crash between offloading and recording it, the VM is already gone: done.
+        const present = (await d.driver.listInstances(host)).includes(uuid);
+        if (present) await run(() => d.driver.snapshot(host, uuid, `${s.spec.name}-shelved`));
+        if (present) await run(() => d.driver.powerOff(host, uuid));
         if (d.shelvedOffloadTime() !== 0) return idle('shelved', 'shutdown');
         return offloaded();
       }
@@ -215,32 +232,32 @@ export function computeReconciler(d: ComputeManagerDeps) {
       case 'unshelve': {
         if (m?.kind === 'unshelve') {
           const to = m.destHost!;
-          await d.driver.spawn({ ...instanceOf(s), host: to });
+          await run(() => d.driver.spawn({ ...instanceOf(s), host: to }));
           return { ...moved(to, 'active', 'running'), launchedAt: nowIso() };
         }
-        await d.driver.powerOn(host, uuid);
+        await run(() => d.driver.powerOn(host, uuid));
         return idle('active', 'running');
       }
       case 'delete': {
         // A soft delete (reclaim_instance_interval > 0): off, restorable until reclaimed.
-        await d.driver.powerOff(host, uuid);
+        await run(() => d.driver.powerOff(host, uuid));
         return { ...idle('soft-delete', 'shutdown'), deletedAt: nowIso() };
       }
       case 'restore': {
-        await d.driver.powerOn(host, uuid);
+        await run(() => d.driver.powerOn(host, uuid));
         const next = idle('active', 'running');
         delete next.deletedAt;
         return next;
       }
     }
     if (!simple) throw new DriverError(`Kova's compute manager does not carry out ${act.spec.action}`);
-    await simpleStep(host, uuid, act);
+    await run(() => simpleStep(host, uuid, act));
     const end = endState(simple, { vmState: st.vmState!, powerState: st.powerState });
     return idle(end.vmState, end.powerState);
 
     /** Shelve offload: the VM and its host go; the server keeps its image and flavor. */
     async function offloaded(): Promise<ServerStatus> {
-      await d.driver.destroy(host, uuid);
+      await run(() => d.driver.destroy(host, uuid));
       const next = idle('shelved_offloaded', 'shutdown');
       delete next.host;
       next.hostId = '';
@@ -292,6 +309,9 @@ export function computeReconciler(d: ComputeManagerDeps) {
       delete next.migration;
       return next;
     };
+    // The record must show the API accepted it first (Running): then the compute manager is its
+    // only writer. The record's own update brings the server back here.
+    if (act && !act.status?.phase) return;
     let next: ServerStatus;
     let error: string | undefined;
     if (!act) {
@@ -300,7 +320,7 @@ export function computeReconciler(d: ComputeManagerDeps) {
       next = failed(act.status.message ?? 'failed');
     } else {
       try {
-        next = await carryOut(server, host, act);
+        next = await carryOut(server, host, act, act.status?.phase !== 'Succeeded');
       } catch (err) {
         if (!(err instanceof DriverError || err instanceof NotSupported)) throw err; // transient: retried
         error = err.message;
