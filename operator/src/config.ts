@@ -3,6 +3,7 @@
 // nova/conf/compute.py), so a Nova operator's knowledge carries over.
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import type { DriverOperation } from './drivers/driver.ts';
 import type { SchedulerConfig } from './scheduler/registry.ts';
 
 export interface ComputeConfig {
@@ -34,6 +35,8 @@ export interface FakeDriverConfig {
   stateDir: string;
   spawnDelayMs: number;
   failOnHosts: string[];
+  /** Operations the fake driver lacks (to see how Kova answers a driver without one). */
+  unsupported: DriverOperation[];
 }
 
 export interface OperatorConfig {
@@ -80,7 +83,7 @@ export const DEFAULT_CONFIG: OperatorConfig = {
     shelved_offload_time: 0,
     allow_resize_to_same_host: false,
   },
-  fake: { enabled: false, stateDir: '/var/lib/kova/fake', spawnDelayMs: 0, failOnHosts: [] },
+  fake: { enabled: false, stateDir: '/var/lib/kova/fake', spawnDelayMs: 0, failOnHosts: [], unsupported: [] },
   workers: 4,
   logLevel: 'info',
 };

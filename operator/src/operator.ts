@@ -147,6 +147,7 @@ export class Operator {
         stateDir: config.fake.stateDir,
         spawnDelayMs: config.fake.spawnDelayMs,
         failOnHosts: config.fake.failOnHosts,
+        unsupported: config.fake.unsupported,
       });
     }
   }

@@ -52,7 +52,10 @@ const rule = (r: Partial<ActionRule> & Pick<ActionRule, 'apiName' | 'vmStates' |
 });
 
 /** The rule of each action; reboot's depends on its type, see ruleFor(). */
-export const ACTION_RULES: Record<Exclude<ServerActionName, 'reboot'>, ActionRule> & {
+export const ACTION_RULES: Record<
+  Exclude<ServerActionName, 'reboot' | 'consoleOutput' | 'diagnostics'>,
+  ActionRule
+> & {
   'reboot:SOFT': ActionRule;
   'reboot:HARD': ActionRule;
 } = {
@@ -213,8 +216,33 @@ export const ACTION_RULES: Record<Exclude<ServerActionName, 'reboot'>, ActionRul
   }),
 };
 
+/** Reads, not changes: Nova records no instance action for them; Kova's record carries the result. */
+const READS = {
+  consoleOutput: rule({
+    apiName: 'os-getConsoleOutput',
+    vmStates: 'any',
+    taskStates: 'any',
+    mustHaveLaunched: false,
+    checkLock: false,
+    needsHost: true,
+    driver: 'consoleOutput',
+    source: 'API.get_console_output (check_instance_host)',
+  }),
+  diagnostics: rule({
+    apiName: 'get_diagnostics',
+    vmStates: 'any',
+    taskStates: 'any',
+    mustHaveLaunched: false,
+    checkLock: false,
+    needsHost: true,
+    driver: 'diagnostics',
+    source: 'API.get_instance_diagnostics (check_instance_host)',
+  }),
+};
+
 export function ruleFor(action: ServerActionName, rebootType?: 'SOFT' | 'HARD'): ActionRule {
   if (action === 'reboot') return ACTION_RULES[rebootType === 'HARD' ? 'reboot:HARD' : 'reboot:SOFT'];
+  if (action === 'consoleOutput' || action === 'diagnostics') return READS[action];
   return ACTION_RULES[action];
 }
 
@@ -329,6 +357,8 @@ export function eventName(action: ServerActionName): string {
     rebuild: 'compute_rebuild_instance',
     createImage: 'compute_snapshot_instance',
     trigger_crash_dump: 'compute_trigger_crash_dump',
+    consoleOutput: 'compute_get_console_output',
+    diagnostics: 'compute_get_diagnostics',
     resize: 'compute_prep_resize',
     migrate: 'compute_prep_resize',
     confirmResize: 'compute_confirm_resize',

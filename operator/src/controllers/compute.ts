@@ -135,6 +135,8 @@ export function computeReconciler(d: ComputeManagerDeps) {
     host: string,
     act: ServerAction,
     sideEffects = true,
+    /** What a read puts in the action's record. */
+    out: { output?: string; diagnostics?: Record<string, unknown> } = {},
   ): Promise<ServerStatus> {
     // Driver calls and the Images an action makes happen once: when the record already says the
     // action succeeded (its server write was lost), only the server's end state is recomputed.
@@ -238,6 +240,16 @@ export function computeReconciler(d: ComputeManagerDeps) {
         await run(() => d.driver.powerOn(host, uuid));
         return idle('active', 'running');
       }
+      case 'consoleOutput':
+        await run(async () => {
+          out.output = (await d.driver.consoleOutput(host, uuid, p.length)).slice(-65536);
+        });
+        return idle(st.vmState!);
+      case 'diagnostics':
+        await run(async () => {
+          out.diagnostics = { ...(await d.driver.diagnostics(host, uuid)) };
+        });
+        return idle(st.vmState!);
       case 'delete': {
         // A soft delete (reclaim_instance_interval > 0): off, restorable until reclaimed.
         await run(() => d.driver.powerOff(host, uuid));
@@ -314,13 +326,14 @@ export function computeReconciler(d: ComputeManagerDeps) {
     if (act && !act.status?.phase) return;
     let next: ServerStatus;
     let error: string | undefined;
+    const out: { output?: string; diagnostics?: Record<string, unknown> } = {};
     if (!act) {
       next = failed(`server action ${ref.name} is gone`);
     } else if (act.status?.phase === 'Failed') {
       next = failed(act.status.message ?? 'failed');
     } else {
       try {
-        next = await carryOut(server, host, act, act.status?.phase !== 'Succeeded');
+        next = await carryOut(server, host, act, act.status?.phase !== 'Succeeded', out);
       } catch (err) {
         if (!(err instanceof DriverError || err instanceof NotSupported)) throw err; // transient: retried
         error = err.message;
@@ -348,6 +361,7 @@ export function computeReconciler(d: ComputeManagerDeps) {
           startTime: act.status?.startTime ?? now,
           finishTime: now,
           events,
+          ...out,
           ...(error ? { message: error } : {}),
         });
         if (error) d.events.event(server, 'Warning', 'ActionFailed', ref.action, error);

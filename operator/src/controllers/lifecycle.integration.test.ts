@@ -72,7 +72,10 @@ describe('Lifecycle: soft delete, auto-confirm, evacuate, live migration, shelve
         await createFlavor(c, 'f.two', { vcpus: 2, ram: 1024, disk: 1 });
         await createImage(c, 'tiny');
       },
-      config: { compute: { reclaim_instance_interval: RECLAIM, resize_confirm_window: CONFIRM } },
+      config: {
+        compute: { reclaim_instance_interval: RECLAIM, resize_confirm_window: CONFIRM },
+        fake: { unsupported: ['suspend'] },
+      },
       hostsUp: 3,
     });
     client = suite.client;
@@ -165,5 +168,22 @@ describe('Lifecycle: soft delete, auto-confirm, evacuate, live migration, shelve
   it('forceDelete deletes at once, even with reclaim_instance_interval set', async () => {
     expect((await act(client, 'forced', 'forceDelete')).status!.phase).to.equal('Succeeded');
     await eventually('forced gone', () => gone(client, 'forced'));
+  });
+
+  it('console output and diagnostics come back in the action record, the server unchanged', async () => {
+    const console = await act(client, 'live', 'consoleOutput', { length: 2 });
+    expect(console.status!.phase).to.equal('Succeeded');
+    expect(console.status!.output!.split('\n').filter(Boolean)).to.have.length(2);
+    const diag = await act(client, 'live', 'diagnostics');
+    expect(diag.status!.diagnostics).to.include({ driver: 'fake', num_cpus: 1 });
+    expect((await getServer(client, NS, 'live')).status!.status).to.equal('ACTIVE');
+  });
+
+  it('an operation the driver lacks fails the action cleanly and leaves the server as it was', async () => {
+    const suspended = await act(client, 'live', 'suspend');
+    expect(suspended.status!.phase).to.equal('Failed');
+    expect(suspended.status!.message).to.contain('does not support suspend');
+    const after = await settled(client, 'live', 'ACTIVE');
+    expect(after.status!.powerState).to.equal('running');
   });
 });

@@ -219,6 +219,8 @@ export function serverActionReconciler(d: ServerActionDeps) {
         await deleteServer(server);
         return 'done';
     }
+    // Reads change nothing on the server; the compute manager puts the result in the record.
+    if (action === 'consoleOutput' || action === 'diagnostics') return st;
     const t = transitionFor(action, p?.type) ?? STEPS[action];
     if (!t) return `Action ${action} is not supported by Kova yet.`;
     return withStates(st, st.vmState!, t.taskState);
@@ -241,6 +243,12 @@ export function serverActionReconciler(d: ServerActionDeps) {
     if (server.status?.action?.name === act.metadata.name) return markRunning(act, server.status?.host);
 
     const rule = ruleFor(action, parameters?.type);
+    // One action at a time on the compute host. One in flight with a task state refuses others
+    // as Nova does (task_state checks); one that ignores task states (a read, a soft delete), or
+    // one arriving while a task-less action (a read, a crash dump) runs, waits for it: the
+    // server's change brings it back.
+    const apiOnly = ['lock', 'unlock', 'resetState', 'forceDelete'].includes(action);
+    if (server.status?.action && !apiOnly && (!server.status.taskState || rule.taskStates === 'any')) return;
     const refused = refusal(action, factsOf(server), { admin: act.spec.admin }, parameters?.type);
     if (refused) return fail(act, refused, server);
     const driver = server.status?.host ? d.computeHosts.get(server.status.host)?.status?.driver : undefined;

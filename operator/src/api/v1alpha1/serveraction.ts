@@ -3,7 +3,7 @@
 // (POST /servers/{id}/action); reconciled once; kept as the server's action log.
 import { Type } from 'typebox';
 import { defineKind, type ObjectOf } from '../kind.ts';
-import { cel, conditions, immutable, novaMetadata, novaName, stringEnum } from '../schema.ts';
+import { cel, conditions, freeform, immutable, novaMetadata, novaName, stringEnum } from '../schema.ts';
 
 /** Nova's instance action names (instance_actions.py) that Kova records. */
 export const SERVER_ACTIONS = [
@@ -35,6 +35,8 @@ export const SERVER_ACTIONS = [
   'forceDelete',
   'resetState',
   'trigger_crash_dump',
+  'consoleOutput',
+  'diagnostics',
 ] as const;
 export type ServerActionName = (typeof SERVER_ACTIONS)[number];
 
@@ -65,6 +67,9 @@ const Parameters = Type.Object(
       stringEnum(['active', 'error'] as const, { description: 'resetState: the new vm_state.' }),
     ),
     reason: Type.Optional(Type.String({ maxLength: 255, description: 'lock: locked_reason (2.73).' })),
+    length: Type.Optional(
+      Type.Integer({ minimum: -1, description: 'consoleOutput: the last lines to return; -1 for all.' }),
+    ),
   },
   { description: "The action's parameters, as in the body of Nova's POST /servers/{id}/action." },
 );
@@ -139,6 +144,15 @@ export const ServerActionStatus = Type.Object({
     Type.String({ maxLength: 32768, description: 'Why it failed or was refused (message).' }),
   ),
   events: Type.Optional(Type.Array(ActionEvent, { maxItems: 64, description: 'Per-step events (events).' })),
+  output: Type.Optional(
+    Type.String({
+      maxLength: 65536,
+      description: 'consoleOutput: the console log (os-getConsoleOutput output).',
+    }),
+  ),
+  diagnostics: Type.Optional(
+    freeform({ description: "diagnostics: Nova's server diagnostics (2.48 shape)." }),
+  ),
   conditions: Type.Optional(conditions()),
 });
 
