@@ -48,7 +48,7 @@ test: $(NODE_DEPS) tools check-crds ## Run every test (unit, and integration on 
 .PHONY: bench
 bench: $(NODE_DEPS) tools ## Run the benchmarks; each prints lines `BENCH <name>=<number> <unit>`
 	@for b in $$(find e2e/bench operator api-gateway -name '*.bench.ts' 2>/dev/null | sort); do \
-	  echo "--- $$b"; node "$$b"; \
+	  echo "--- $$b"; node --expose-gc "$$b"; \
 	done
 
 .PHONY: operator
