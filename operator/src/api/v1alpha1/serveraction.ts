@@ -167,8 +167,11 @@ export const ServerActionKind = defineKind({
   spec: ServerActionSpec,
   status: ServerActionStatus,
   printerColumns: [
+    // Read like `openstack server event list`: request id, server, action, start time.
+    { name: 'Request ID', type: 'string', jsonPath: '.spec.requestId', priority: 1 },
     { name: 'Server', type: 'string', jsonPath: '.spec.server' },
     { name: 'Action', type: 'string', jsonPath: '.spec.action' },
+    { name: 'Start Time', type: 'string', jsonPath: '.status.startTime' },
     { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
     { name: 'Message', type: 'string', jsonPath: '.status.message', priority: 1 },
   ],
