@@ -186,4 +186,32 @@ describe('Lifecycle: soft delete, auto-confirm, evacuate, live migration, shelve
     const after = await settled(client, 'live', 'ACTIVE');
     expect(after.status!.powerState).to.equal('running');
   });
+
+  it('spec.powerState shelved shelves the server, and running unshelves it, through recorded actions', async () => {
+    await createServer(client, NS, serverManifest('declared', 'f.one', 'tiny'));
+    await settled(client, 'declared', 'ACTIVE');
+    await suite.cp.kubectl([
+      'patch',
+      '-n',
+      NS,
+      'server',
+      'declared',
+      '--type=merge',
+      '-p',
+      '{"spec":{"powerState":"shelved"}}',
+    ]);
+    await settled(client, 'declared', 'SHELVED_OFFLOADED');
+    await suite.cp.kubectl([
+      'patch',
+      '-n',
+      NS,
+      'server',
+      'declared',
+      '--type=merge',
+      '-p',
+      '{"spec":{"powerState":"running"}}',
+    ]);
+    const back = await settled(client, 'declared', 'ACTIVE');
+    expect(back.status!.host).to.be.a('string');
+  });
 });

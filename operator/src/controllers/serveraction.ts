@@ -47,6 +47,8 @@ type DesiredPower = Server['spec']['powerState'];
 /** The power state a user holds after an accepted power action (the Server's spec.powerState). */
 const DESIRED_AFTER: Partial<Record<ServerActionName, DesiredPower>> = {
   reboot: 'running', // a hard reboot powers a stopped, paused or suspended server on
+  shelve: 'shelved',
+  unshelve: 'running',
   stop: 'stopped',
   start: 'running',
   pause: 'paused',
@@ -64,11 +66,23 @@ export function actionTowards(
   vmState: string | undefined,
 ): ServerActionName | undefined {
   const steps: Record<DesiredPower, Partial<Record<string, ServerActionName>>> = {
-    running: { stopped: 'start', paused: 'unpause', suspended: 'resume' },
-    stopped: { active: 'stop', paused: 'unpause', suspended: 'resume' },
-    paused: { active: 'pause', stopped: 'start' },
-    suspended: { active: 'suspend', stopped: 'start' },
-    shelved: {}, // shelving by desired state comes with shelve itself
+    running: {
+      stopped: 'start',
+      paused: 'unpause',
+      suspended: 'resume',
+      shelved: 'unshelve',
+      shelved_offloaded: 'unshelve',
+    },
+    stopped: {
+      active: 'stop',
+      paused: 'unpause',
+      suspended: 'resume',
+      shelved: 'unshelve',
+      shelved_offloaded: 'unshelve',
+    },
+    paused: { active: 'pause', stopped: 'start', shelved: 'unshelve', shelved_offloaded: 'unshelve' },
+    suspended: { active: 'suspend', stopped: 'start', shelved: 'unshelve', shelved_offloaded: 'unshelve' },
+    shelved: { active: 'shelve', stopped: 'shelve', paused: 'shelve', suspended: 'shelve' },
   };
   return steps[desired][vmState ?? ''];
 }
@@ -212,7 +226,8 @@ export function serverActionReconciler(d: ServerActionDeps) {
           ? moving('unshelve', 'unshelving')
           : withStates(st, st.vmState!, 'unshelving');
       case 'delete':
-        if (d.reclaimInstanceInterval() > 0) return withStates(st, st.vmState!, 'soft-deleting');
+        // A server on no host (offloaded) is deleted locally, as Nova's _local_delete does.
+        if (d.reclaimInstanceInterval() > 0 && st.host) return withStates(st, st.vmState!, 'soft-deleting');
         await deleteServer(server);
         return 'done';
       case 'forceDelete':
