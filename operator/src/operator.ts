@@ -44,7 +44,7 @@ import {
 import { resolveServerGroup } from './compute/server.ts';
 import { FakeDriver } from './drivers/fake.ts';
 import { KubeClient, type KubeObject } from './kube/client.ts';
-import { replaceStatus } from './kube/writes.ts';
+import { patchStatus, replaceStatus } from './kube/writes.ts';
 import { API_VERSION } from './api/kind.ts';
 import { LEASES, NODES, PODS, type Resource, collectionPath, kovaResource } from './kube/resources.ts';
 import { type Clock, realClock } from './runtime/clock.ts';
@@ -472,6 +472,18 @@ export class Operator {
     this.heartbeats ??= new Heartbeats(this.client, this.options.config.namespace, this.identity, this.clock);
     const duration = this.options.config.compute.service_down_time;
     await Promise.all(hosts.map((h) => this.heartbeats!.beat(h, duration)));
+    // The service's report also says what the hypervisor is (Nova's update_available_resource).
+    for (const h of hosts) {
+      const ch = this.informers.computeHosts.get(h);
+      if (!ch || !this.fakeDriver) continue;
+      const info = await this.fakeDriver.hostInfo();
+      if (
+        ch.status?.hypervisorType === info.hypervisorType &&
+        ch.status.hypervisorVersion === info.hypervisorVersion
+      )
+        continue;
+      await patchStatus(this.client, COMPUTE_HOSTS, ch, info);
+    }
   }
 
   /** Runs fn now and then every periodMs until signal aborts; failures are logged. */

@@ -48,6 +48,11 @@ describe('Compute hosts from nodes (operator + fake driver, real apiserver)', fu
       return h.status?.state === 'up' && h.status.capacity && h;
     });
     expect(ch.status!.driver).to.equal('fake');
+    const reported = await eventually('hypervisor reported', async () => {
+      const h = await host(client, 'fake-1');
+      return h.status?.hypervisorType ? h : undefined;
+    });
+    expect(reported.status).to.include({ hypervisorType: 'fake', hypervisorVersion: 1000 });
     expect(ch.status!.capacity).to.deep.equal({ vcpus: 8, memoryMb: 16384, localGb: 100 });
     await client.create(collectionPath(PODS, 'demo'), {
       apiVersion: 'v1',
