@@ -24,7 +24,7 @@ tools: ## Build kube-apiserver, kubectl, etcd and helm from the Go module proxy 
 	hack/tools/build.sh
 
 .PHONY: crds
-crds: $(NODE_DEPS) ## Generate crds/ from the TypeScript kind definitions
+crds: $(NODE_DEPS) ## Generate crds/ and docs/api.md from the TypeScript kind definitions
 	node operator/src/api/crdgen.ts
 
 .PHONY: check-crds
