@@ -41,6 +41,12 @@ describe('README quickstart (kubectl + the operator process)', function () {
     await createFakeNode(client, 'node-1', { cpu: 8, memoryMb: 16384, diskGb: 100 }, 'none');
     op = startOperator(cp, { fake: { enabled: true, stateDir }, logLevel: 'warn' }, 'readme-op');
     await run('label', '--overwrite', 'node', 'node-1', 'compute.kova.io/driver=fake');
+    // As the README says: wait for the node's compute service to report before booting.
+    await eventually(
+      'computehost up',
+      async () => (await cp.kubectl(['get', 'computehost', 'node-1'])).code === 0,
+    );
+    await run('wait', '--for=jsonpath={.status.state}=up', '--timeout=60s', 'computehost/node-1');
     const ex = (f: string) => join(repoRoot, 'examples', f);
     await eventually('CRDs served', async () => (await cp.kubectl(['get', 'flavors'])).code === 0);
     await run('apply', '-f', ex('flavor.yaml'), '-f', ex('image.yaml'));

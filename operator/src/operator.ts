@@ -426,6 +426,17 @@ export class Operator {
       running.push(
         this.periodic(signal, config.compute.report_interval * 1000, () => this.heartbeat(fakeHosts())),
       );
+      // A node just labelled for the fake driver reports at once, not at the next interval.
+      const reported = new Set<string>();
+      const reportNew = (n: Node) => {
+        const name = n.metadata.name!;
+        if (signal.aborted || reported.has(name) || n.metadata.labels?.[DRIVER_LABEL] !== 'fake') return;
+        reported.add(name);
+        this.heartbeat([name]).catch((err: unknown) =>
+          this.log.warn({ err, host: name }, 'first heartbeat failed'),
+        );
+      };
+      nodes.addHandler({ add: reportNew, update: (_old, n) => reportNew(n) });
       running.push(this.periodic(signal, ORPHAN_SWEEP_MS, () => sweepOrphans(deps).then(() => undefined)));
     }
     await Promise.all(running);
