@@ -2,7 +2,13 @@
 // servers; and polling helpers.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { API_VERSION } from '../../operator/src/api/kind.ts';
-import type { ComputeHost, Server } from '../../operator/src/api/v1alpha1/index.ts';
+import type {
+  ComputeHost,
+  Server,
+  ServerAction,
+  ServerActionName,
+} from '../../operator/src/api/v1alpha1/index.ts';
+import { SERVER_ACTIONS } from '../../operator/src/controllers/serveraction.ts';
 import { COMPUTE_HOSTS, DRIVER_LABEL } from '../../operator/src/controllers/computehost.ts';
 import { FLAVORS, IMAGES, SERVERS } from '../../operator/src/controllers/server.ts';
 import { type KubeClient, isAlreadyExists } from '../../operator/src/kube/client.ts';
@@ -187,4 +193,35 @@ export async function waitForHostsUp(client: KubeClient, count: number, timeoutM
       ).length === count,
     timeoutMs,
   );
+}
+
+let actions = 0;
+
+/**
+ * Creates a ServerAction (as kubectl or the gateway would) and waits until it finished;
+ * returns the finished record.
+ */
+export async function runAction(
+  client: KubeClient,
+  namespace: string,
+  server: string,
+  action: ServerActionName,
+  options: { parameters?: ServerAction['spec']['parameters']; admin?: boolean } = {},
+): Promise<ServerAction> {
+  const name = `${server}-${action.replace(/_/g, '-').toLowerCase()}-${++actions}`;
+  await client.create(collectionPath(SERVER_ACTIONS, namespace), {
+    apiVersion: API_VERSION,
+    kind: 'ServerAction',
+    metadata: { name },
+    spec: {
+      server,
+      action,
+      admin: options.admin ?? false,
+      ...(options.parameters ? { parameters: options.parameters } : {}),
+    },
+  });
+  return eventually(`${name} finished`, async () => {
+    const x = await client.get<ServerAction>(objectPath(SERVER_ACTIONS, name, namespace));
+    return (x.status?.phase === 'Succeeded' || x.status?.phase === 'Failed') && x;
+  });
 }

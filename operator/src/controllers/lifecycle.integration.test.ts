@@ -1,8 +1,7 @@
 // Soft delete and its timers, auto-confirm, evacuate, live migration, shelve offload: the server
 // lifecycle beyond single-host actions, on the real apiserver with the fake driver.
 import { expect } from 'chai';
-import { API_VERSION } from '../api/kind.ts';
-import type { Server, ServerAction } from '../api/v1alpha1/index.ts';
+import type { Server, ServerAction, ServerActionName } from '../api/v1alpha1/index.ts';
 import { type KubeClient, isNotFound } from '../kube/client.ts';
 import { collectionPath, objectPath } from '../kube/resources.ts';
 import {
@@ -12,6 +11,7 @@ import {
   createServer,
   eventually,
   getServer,
+  runAction,
   serverManifest,
 } from '../../../e2e/harness/fixtures.ts';
 import { type OperatorSuite, startOperatorSuite } from '../../../e2e/harness/suite.ts';
@@ -23,25 +23,9 @@ const NS = 'life';
 const RECLAIM = 3; // reclaim_instance_interval, s
 const CONFIRM = 2; // resize_confirm_window, s
 
-let n = 0;
-async function act(
-  client: KubeClient,
-  server: string,
-  action: string,
-  parameters?: object,
-): Promise<ServerAction> {
-  const name = `${server}-${action.toLowerCase()}-${++n}`;
-  await client.create(collectionPath(SERVER_ACTIONS, NS), {
-    apiVersion: API_VERSION,
-    kind: 'ServerAction',
-    metadata: { name },
-    spec: { server, action, admin: true, ...(parameters ? { parameters } : {}) },
-  });
-  return eventually(`${name} finished`, async () => {
-    const x = await client.get<ServerAction>(objectPath(SERVER_ACTIONS, name, NS));
-    return (x.status?.phase === 'Succeeded' || x.status?.phase === 'Failed') && x;
-  });
-}
+/** An admin's action on a server of this suite's project, run to its end. */
+const act = (client: KubeClient, server: string, action: ServerActionName, parameters?: object) =>
+  runAction(client, NS, server, action, { admin: true, parameters });
 
 async function settled(client: KubeClient, name: string, status: string): Promise<Server> {
   return eventually(`${name} ${status}`, async () => {

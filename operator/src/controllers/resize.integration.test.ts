@@ -2,10 +2,9 @@
 // VERIFY_RESIZE while the source keeps the old one; confirm frees the source, revert the
 // destination; and after many random resizes every host's usage is exactly its servers' flavors.
 import { expect } from 'chai';
-import { API_VERSION } from '../api/kind.ts';
-import type { ComputeHost, Server, ServerAction } from '../api/v1alpha1/index.ts';
+import type { ComputeHost, Server, ServerAction, ServerActionName } from '../api/v1alpha1/index.ts';
 import type { KubeClient } from '../kube/client.ts';
-import { collectionPath, objectPath } from '../kube/resources.ts';
+import { collectionPath } from '../kube/resources.ts';
 import {
   createFakeNode,
   createFlavor,
@@ -15,34 +14,24 @@ import {
   getServer,
   listServers,
   pool,
+  runAction,
   serverManifest,
 } from '../../../e2e/harness/fixtures.ts';
 import { type OperatorSuite, startOperatorSuite } from '../../../e2e/harness/suite.ts';
 import { COMPUTE_HOSTS } from './computehost.ts';
-import { SERVER_ACTIONS } from './serveraction.ts';
 
 const NS = 'resize';
 const HOSTS = ['r-0', 'r-1', 'r-2'];
 const FLAVORS = { 'f.one': 1, 'f.two': 2, 'f.four': 4 } as const; // vCPUs (RAM 512 MiB per vCPU)
 
-let n = 0;
+/** A member's action on a server of this suite's project, run to its end and the server idle again. */
 async function act(
   client: KubeClient,
   server: string,
-  action: string,
+  action: ServerActionName,
   parameters?: object,
 ): Promise<ServerAction> {
-  const name = `${server}-${action.toLowerCase()}-${++n}`;
-  await client.create(collectionPath(SERVER_ACTIONS, NS), {
-    apiVersion: API_VERSION,
-    kind: 'ServerAction',
-    metadata: { name },
-    spec: { server, action, ...(parameters ? { parameters } : {}) },
-  });
-  const done = await eventually(`${name} finished`, async () => {
-    const x = await client.get<ServerAction>(objectPath(SERVER_ACTIONS, name, NS));
-    return (x.status?.phase === 'Succeeded' || x.status?.phase === 'Failed') && x;
-  });
+  const done = await runAction(client, NS, server, action, { parameters });
   await eventually(`${server} idle`, async () => {
     const s = await getServer(client, NS, server);
     return !s.status?.taskState && !s.status?.action;
