@@ -3,13 +3,14 @@
 import { expect } from 'chai';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Aggregate, ComputeHost, Keypair } from '../api/v1alpha1/index.ts';
+import type { Aggregate, ComputeHost, Keypair, ServerAction } from '../api/v1alpha1/index.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { isNotFound } from '../kube/client.ts';
 import { collectionPath, objectPath } from '../kube/resources.ts';
 import { repoRoot } from '../../../e2e/harness/tools.ts';
 import { KEYPAIRS } from './keypair.ts';
 import { AGGREGATES } from './aggregate.ts';
+import { SERVER_ACTIONS } from './serveraction.ts';
 import type { Operator } from '../operator.ts';
 import type { ControlPlane } from '../../../e2e/harness/controlplane.ts';
 import { type OperatorSuite, startOperatorSuite } from '../../../e2e/harness/suite.ts';
@@ -151,6 +152,19 @@ describe('Server build and delete (operator + fake driver, real apiserver)', fun
       'No valid host was found. There are not enough hosts available.',
     );
     expect(s.status!.fault!.details).to.contain("'Placement: (start: 1, end: 0)'");
+    // Its instance-action log: a failed 'create', as `openstack server event list` shows.
+    const record = await eventually('create record finished', async () => {
+      const a = await client.get<ServerAction>(objectPath(SERVER_ACTIONS, 'too-big-create', NS));
+      return a.status?.phase && a;
+    });
+    expect(record.status).to.include({
+      phase: 'Failed',
+      message: 'No valid host was found. There are not enough hosts available.',
+    });
+    expect(record.status!.events![0]).to.include({
+      event: 'compute__do_build_and_run_instance',
+      result: 'Error',
+    });
   });
 
   it('a failed build is rescheduled to another host and can succeed there', async () => {

@@ -33,6 +33,8 @@ import { WriteTracker } from '../runtime/writetracker.ts';
 import { DESIRED_STATE_USER, actionTowards, recordAction } from './serveraction.ts';
 
 export const SERVERS = kovaResource(ServerKind);
+/** Who created a server (Nova's user_id), as the gateway records it. */
+export const USER_ANNOTATION = 'compute.kova.io/user-id';
 
 /**
  * Every write of a server's status: the new status with its conditions derived, as one PUT
@@ -99,6 +101,14 @@ export function serverReconciler(d: ServerControllerDeps) {
       const image = resolveImage(server.spec.imageRef, d.images.list());
       const groupFound = !server.spec.serverGroup || !!resolveServerGroup(server, d.serverGroups.list());
       const status = initialStatus(server, flavor, image, now, groupFound);
+      // Nova's instance-action log starts with 'create'; the record is finished when the build is.
+      await recordAction(
+        d.client,
+        server,
+        `${server.metadata.name}-create`,
+        'create',
+        server.metadata.annotations?.[USER_ANNOTATION],
+      );
       await writeServerStatus(d.client, server, status, d.clock);
       written.wrote(server);
       if (status.fault) d.events.event(server, 'Warning', 'BuildRefused', 'Create', status.fault.message);

@@ -339,12 +339,13 @@ describe('Server actions from every vm_state (operator + fake driver, real apise
       'stopped',
       async () => (await getServer(client, NS, 'desired')).status?.status === 'SHUTOFF',
     );
-    // Nova's event list for the server: one record per step, in order.
+    // Nova's event list for the server: one record per step, in order, from its creation.
     const log = (await client.list<ServerAction>(collectionPath(SERVER_ACTIONS, NS))).items
       .filter((a) => a.spec.server === 'desired')
-      .sort((x, y) => (x.status!.startTime ?? '').localeCompare(y.status!.startTime ?? ''))
+      .sort((x, y) => Date.parse(x.status!.startTime ?? '') - Date.parse(y.status!.startTime ?? ''))
       .map((a) => [a.spec.action, a.status!.phase, a.status!.events?.[0]?.event]);
     expect(log).to.deep.equal([
+      ['create', 'Succeeded', 'compute__do_build_and_run_instance'],
       ['pause', 'Succeeded', 'compute_pause_instance'],
       ['unpause', 'Succeeded', 'compute_unpause_instance'],
       ['stop', 'Succeeded', 'compute_stop_instance'],

@@ -127,7 +127,7 @@ export async function recordAction(
   server: Server,
   name: string,
   action: ServerActionName,
-  user: string,
+  user: string | undefined,
   parameters?: ServerAction['spec']['parameters'],
 ): Promise<void> {
   await client
@@ -138,7 +138,7 @@ export async function recordAction(
       spec: {
         server: server.metadata.name,
         action,
-        user,
+        ...(user ? { user } : {}),
         requestId: `req-${randomUUID()}`,
         ...(parameters ? { parameters } : {}),
       },
@@ -168,6 +168,31 @@ export function serverActionReconciler(d: ServerActionDeps) {
       phase: 'Succeeded',
       startTime: act.status?.startTime ?? now,
       finishTime: now,
+    });
+  }
+
+  /** The 'create' record ends with the build: ACTIVE succeeds it, ERROR fails it with the fault. */
+  async function finishCreate(act: ServerAction, server: Server): Promise<void> {
+    const st = server.status;
+    if (st?.vmState !== 'active' && st?.vmState !== 'error') return; // still building
+    const now = nowIso();
+    const ok = st.vmState === 'active';
+    const start = act.metadata.creationTimestamp ?? now;
+    await writeActionStatus(d.client, act, {
+      phase: ok ? 'Succeeded' : 'Failed',
+      startTime: start,
+      finishTime: now,
+      ...(ok ? {} : { message: st.fault?.message ?? 'build failed' }),
+      events: [
+        {
+          event: 'compute__do_build_and_run_instance',
+          startTime: start,
+          finishTime: now,
+          result: ok ? 'Success' : 'Error',
+          ...(st.host ? { host: st.host } : {}),
+          ...(ok ? {} : { details: st.fault?.details ?? st.fault?.message }),
+        },
+      ],
     });
   }
 
@@ -254,6 +279,7 @@ export function serverActionReconciler(d: ServerActionDeps) {
     const server = d.servers.get(`${act.metadata.namespace}/${act.spec.server}`);
     if (!server) return fail(act, `Instance ${act.spec.server} could not be found.`);
     const { action, parameters } = act.spec;
+    if (action === 'create') return finishCreate(act, server);
     // Accepted before a crash: the server already carries it.
     if (server.status?.action?.name === act.metadata.name) return markRunning(act, server.status?.host);
 
