@@ -26,6 +26,7 @@ import { replaceStatus } from '../kube/writes.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import type { Informer } from '../runtime/informer.ts';
+import { WriteTracker } from '../runtime/writetracker.ts';
 import { SERVERS, writeServerStatus } from './server.ts';
 
 export const SERVER_ACTIONS = kovaResource(ServerActionKind);
@@ -148,10 +149,16 @@ export async function recordAction(
 
 export function serverActionReconciler(d: ServerActionDeps) {
   const nowIso = () => new Date(d.clock.now()).toISOString();
+  const written = new WriteTracker();
+  /** A record write, remembered so that a reconcile on the not-yet-updated cache is skipped. */
+  const writeRecord = async (act: ServerAction, status: ActionStatus): Promise<void> => {
+    await writeActionStatus(d.client, act, status);
+    written.wrote(act);
+  };
 
   async function fail(act: ServerAction, message: string, server?: Server): Promise<void> {
     const now = nowIso();
-    await writeActionStatus(d.client, act, {
+    await writeRecord(act, {
       ...act.status,
       phase: 'Failed',
       startTime: act.status?.startTime ?? now,
@@ -163,7 +170,7 @@ export function serverActionReconciler(d: ServerActionDeps) {
 
   async function succeed(act: ServerAction): Promise<void> {
     const now = nowIso();
-    await writeActionStatus(d.client, act, {
+    await writeRecord(act, {
       ...act.status,
       phase: 'Succeeded',
       startTime: act.status?.startTime ?? now,
@@ -178,7 +185,7 @@ export function serverActionReconciler(d: ServerActionDeps) {
     const now = nowIso();
     const ok = st.vmState === 'active';
     const start = act.metadata.creationTimestamp ?? now;
-    await writeActionStatus(d.client, act, {
+    await writeRecord(act, {
       phase: ok ? 'Succeeded' : 'Failed',
       startTime: start,
       finishTime: now,
@@ -198,7 +205,7 @@ export function serverActionReconciler(d: ServerActionDeps) {
 
   async function markRunning(act: ServerAction, host?: string): Promise<void> {
     const now = nowIso();
-    await writeActionStatus(d.client, act, {
+    await writeRecord(act, {
       ...act.status,
       phase: 'Running',
       startTime: now,
@@ -274,7 +281,8 @@ export function serverActionReconciler(d: ServerActionDeps) {
 
   return async (key: string): Promise<void> => {
     const act = d.actions.get(key);
-    if (!act || act.status?.phase === 'Succeeded' || act.status?.phase === 'Failed') return;
+    if (!act || written.isStale(act)) return;
+    if (act.status?.phase === 'Succeeded' || act.status?.phase === 'Failed') return;
     if (act.status?.phase === 'Running') return; // the compute manager finishes it
     const server = d.servers.get(`${act.metadata.namespace}/${act.spec.server}`);
     if (!server) return fail(act, `Instance ${act.spec.server} could not be found.`);
