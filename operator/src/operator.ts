@@ -11,6 +11,7 @@ import type {
   Image,
   Keypair,
   Server,
+  ProjectQuota,
   ServerAction,
   ServerGroup,
 } from './api/v1alpha1/index.ts';
@@ -35,6 +36,7 @@ import { FLAVORS, IMAGES, SERVERS, serverReconciler, serversAwaiting } from './c
 import { serverGroupReconciler } from './controllers/servergroup.ts';
 import { KEYPAIRS, keypairReconciler } from './controllers/keypair.ts';
 import { aggregateReconciler } from './controllers/aggregate.ts';
+import { PROJECT_QUOTAS, QUOTA_NAME, projectQuotaReconciler } from './controllers/projectquota.ts';
 import {
   SERVER_ACTIONS,
   actionsOf,
@@ -84,6 +86,7 @@ export class Operator {
     aggregates: Informer<Aggregate>;
     keypairs: Informer<Keypair>;
     serverActions: Informer<ServerAction>;
+    projectQuotas: Informer<ProjectQuota>;
     serverGroups: Informer<ServerGroup>;
     nodes: Informer<Node>;
     pods: Informer<Pod>;
@@ -117,6 +120,7 @@ export class Operator {
       aggregates: inf<Aggregate>(kovaResource(AggregateKind)),
       keypairs: inf<Keypair>(KEYPAIRS),
       serverActions: inf<ServerAction>(SERVER_ACTIONS),
+      projectQuotas: inf<ProjectQuota>(PROJECT_QUOTAS),
       serverGroups: inf<ServerGroup>(kovaResource(ServerGroupKind)),
       nodes: inf<Node>(NODES, { labelSelector: DRIVER_LABEL }),
       pods: inf<Pod>(PODS),
@@ -240,6 +244,7 @@ export class Operator {
       serverGroups,
       keypairs,
       serverActions,
+      projectQuotas,
       nodes,
       pods,
       leases,
@@ -371,7 +376,23 @@ export class Operator {
       // A refused or queued action is looked at again when its server changes.
       .watch(servers, (s) => actionsOf(serverActions, s));
 
+    const quotaController = new Controller({
+      ...base,
+      name: 'projectquota',
+      reconcile: projectQuotaReconciler({
+        client: this.client,
+        quotas: projectQuotas,
+        servers,
+        serverGroups,
+      }),
+    })
+      .watch(projectQuotas)
+      // Usage is for display (enforcement counts at admission): refresh it at most every 2 s.
+      .watch(servers, (s) => [`${s.metadata.namespace}/${QUOTA_NAME}`], { delayMs: 2000 })
+      .watch(serverGroups, (g) => [`${g.metadata.namespace}/${QUOTA_NAME}`]);
+
     const running = [
+      quotaController.run(signal),
       actionController.run(signal),
       serverController.run(signal),
       scheduler.run(signal),

@@ -3,7 +3,14 @@
 import { expect } from 'chai';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Aggregate, ComputeHost, Keypair, ServerAction } from '../api/v1alpha1/index.ts';
+import type {
+  Aggregate,
+  ComputeHost,
+  Keypair,
+  ProjectQuota,
+  Server,
+  ServerAction,
+} from '../api/v1alpha1/index.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { isNotFound } from '../kube/client.ts';
 import { collectionPath, objectPath } from '../kube/resources.ts';
@@ -11,6 +18,7 @@ import { repoRoot } from '../../../e2e/harness/tools.ts';
 import { KEYPAIRS } from './keypair.ts';
 import { AGGREGATES } from './aggregate.ts';
 import { SERVER_ACTIONS } from './serveraction.ts';
+import { PROJECT_QUOTAS } from './projectquota.ts';
 import type { Operator } from '../operator.ts';
 import type { ControlPlane } from '../../../e2e/harness/controlplane.ts';
 import { type OperatorSuite, startOperatorSuite } from '../../../e2e/harness/suite.ts';
@@ -243,5 +251,24 @@ describe('Server build and delete (operator + fake driver, real apiserver)', fun
       return list.every((a) => a.status?.id) && list.map((a) => a.status!.id!);
     });
     expect([...ids].sort()).to.deep.equal([1, 2]);
+  });
+
+  it("a project's ProjectQuota shows what the project uses (instances, cores, RAM, server groups)", async () => {
+    await cp.kubectl(['apply', '-n', NS, '-f', join(repoRoot, 'examples', 'projectquota.yaml')]);
+    const servers = (await client.list<Server>(collectionPath(SERVERS, NS))).items.filter(
+      (x) => !x.metadata.deletionTimestamp,
+    );
+    const expected = {
+      instances: servers.length,
+      cores: servers.reduce((t, x) => t + (x.status?.flavor?.vcpus ?? 0), 0),
+      ram: servers.reduce((t, x) => t + (x.status?.flavor?.ram ?? 0), 0),
+      serverGroups: 0,
+    };
+    expect(expected.instances).to.be.above(0);
+    const quota = await eventually('usage recorded', async () => {
+      const q = await client.get<ProjectQuota>(objectPath(PROJECT_QUOTAS, 'default', NS));
+      return q.status?.used ? q : undefined;
+    });
+    expect(quota.status!.used).to.deep.equal(expected);
   });
 });
