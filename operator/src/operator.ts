@@ -330,6 +330,7 @@ export class Operator {
       workers: 2,
       reconcile: computeHostReconciler({
         client: this.client,
+        namespace: config.namespace,
         nodes,
         pods,
         leases,

@@ -1,6 +1,7 @@
 // The compute host controller: one ComputeHost per node labelled compute.kova.io/driver, whose
 // status says what the node offers servers (allocatable minus what non-Kova pods request), its
 // driver, whether its compute service is up (a fresh heartbeat Lease) and what its servers use.
+import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import { API_VERSION } from '../api/kind.ts';
 import { ComputeHostKind, type ComputeHost, type Server } from '../api/v1alpha1/index.ts';
@@ -14,7 +15,7 @@ import type { Clock } from '../runtime/clock.ts';
 import type { Informer } from '../runtime/informer.ts';
 import type { ReconcileResult } from '../runtime/controller.ts';
 import { claimsOf } from '../scheduler/cache.ts';
-import { HEARTBEAT_LABEL } from './compute.ts';
+import { heartbeatLeaseName } from './compute.ts';
 
 export const COMPUTE_HOSTS = kovaResource(ComputeHostKind);
 /** Nodes with this label are compute hosts; its value names the virt driver. */
@@ -82,6 +83,8 @@ export function usageOf(host: string, servers: readonly Server[]): NonNullable<H
 
 export interface ComputeHostDeps {
   client: KubeClient;
+  /** Where the heartbeat Leases are (the operator's namespace). */
+  namespace: string;
   nodes: Informer<Node>;
   pods: Informer<Pod>;
   leases: Informer<Lease>;
@@ -108,7 +111,7 @@ export function computeHostReconciler(d: ComputeHostDeps) {
       return; // comes back through the informer
     }
     const now = d.clock.now();
-    const lease = d.leases.list().find((l) => l.metadata.labels?.[HEARTBEAT_LABEL] === name);
+    const lease = d.leases.get(`${d.namespace}/${heartbeatLeaseName(name)}`);
     const state = serviceState(lease, now, d.config.service_down_time);
     const desired: Partial<HostStatus> = {
       state,
@@ -124,7 +127,7 @@ export function computeHostReconciler(d: ComputeHostDeps) {
     };
     const current = ch.status ?? {};
     const changed = (Object.keys(desired) as (keyof HostStatus)[]).some(
-      (k) => JSON.stringify(current[k]) !== JSON.stringify(desired[k]),
+      (k) => !isDeepStrictEqual(current[k], desired[k]), // by value: the apiserver sorts keys
     );
     if (changed) await patchStatus(d.client, COMPUTE_HOSTS, ch, desired);
     // Look again when the heartbeat would go stale, to mark the host down.

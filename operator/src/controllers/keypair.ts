@@ -1,6 +1,7 @@
 // The keypair controller: a Keypair's status.fingerprint, as Nova computes it
 // (nova/crypto.py): MD5 of an OpenSSH key's blob, SHA-1 of an x509 certificate's DER, as
 // colon-separated lower-case hex. A key that cannot be read gets a KeyInvalid condition.
+import { isDeepStrictEqual } from 'node:util';
 import { X509Certificate, createHash } from 'node:crypto';
 import { KeypairKind, type Keypair } from '../api/v1alpha1/index.ts';
 import type { KubeClient } from '../kube/client.ts';
@@ -59,7 +60,7 @@ export function keypairReconciler(d: {
       now,
     );
     const status = { ...(fp ? { fingerprint: fp } : {}), conditions };
-    if (JSON.stringify(status) === JSON.stringify(kp.status ?? {})) return;
+    if (isDeepStrictEqual(status, kp.status ?? {})) return;
     await replaceStatus(d.client, KEYPAIRS, kp, status);
   };
 }

@@ -1,6 +1,7 @@
 // The project quota controller: a ProjectQuota's status.used is what its project uses now
 // (Nova's in_use: instances, cores, ram and server groups, counted as nova/quota.py counts them:
 // every server not yet deleted, with the flavor it holds). Derived from the servers, one writer.
+import { isDeepStrictEqual } from 'node:util';
 import { ProjectQuotaKind, type ProjectQuota, type Server, type ServerGroup } from '../api/v1alpha1/index.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { kovaResource } from '../kube/resources.ts';
@@ -33,7 +34,7 @@ export function projectQuotaReconciler(d: {
     const quota = d.quotas.get(key);
     if (!quota) return;
     const used = usedBy(quota.metadata.namespace!, d.servers.list(), d.serverGroups.list());
-    if (JSON.stringify(used) === JSON.stringify(quota.status?.used)) return;
+    if (isDeepStrictEqual(used, quota.status?.used)) return; // by value: the apiserver sorts keys
     await replaceStatus(d.client, PROJECT_QUOTAS, quota, { ...quota.status, used });
   };
 }

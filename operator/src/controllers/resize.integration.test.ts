@@ -2,6 +2,7 @@
 // VERIFY_RESIZE while the source keeps the old one; confirm frees the source, revert the
 // destination; and after many random resizes every host's usage is exactly its servers' flavors.
 import { expect } from 'chai';
+import { isDeepStrictEqual } from 'node:util';
 import type { ComputeHost, Server, ServerAction, ServerActionName } from '../api/v1alpha1/index.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { collectionPath } from '../kube/resources.ts';
@@ -163,7 +164,7 @@ describe('Resize: claims on both hosts, confirm and revert (operator + fake driv
     const expected = expectedUsage(servers);
     await eventually(
       'usage equals the flavors of the servers on each host',
-      async () => JSON.stringify(await usage(client)) === JSON.stringify(expected),
+      async () => isDeepStrictEqual(await usage(client), expected),
       15_000,
     );
     // And the hypervisor agrees: each server's VM on its host, with its flavor.

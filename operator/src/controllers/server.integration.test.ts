@@ -1,5 +1,6 @@
 // The build and delete path of a server, with the operator in-process and the fake driver, on a
 // real apiserver (Kubebuilder's suite pattern: one control plane for the suite).
+import { isDeepStrictEqual } from 'node:util';
 import { expect } from 'chai';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -255,20 +256,24 @@ describe('Server build and delete (operator + fake driver, real apiserver)', fun
 
   it("a project's ProjectQuota shows what the project uses (instances, cores, RAM, server groups)", async () => {
     await cp.kubectl(['apply', '-n', NS, '-f', join(repoRoot, 'examples', 'projectquota.yaml')]);
-    const servers = (await client.list<Server>(collectionPath(SERVERS, NS))).items.filter(
-      (x) => !x.metadata.deletionTimestamp,
-    );
-    const expected = {
-      instances: servers.length,
-      cores: servers.reduce((t, x) => t + (x.status?.flavor?.vcpus ?? 0), 0),
-      ram: servers.reduce((t, x) => t + (x.status?.flavor?.ram ?? 0), 0),
-      serverGroups: 0,
+    // What the servers' own records say the project uses, read again on each poll.
+    const expectedUse = async () => {
+      const servers = (await client.list<Server>(collectionPath(SERVERS, NS))).items.filter(
+        (x) => !x.metadata.deletionTimestamp,
+      );
+      return {
+        instances: servers.length,
+        cores: servers.reduce((t, x) => t + (x.status?.flavor?.vcpus ?? 0), 0),
+        ram: servers.reduce((t, x) => t + (x.status?.flavor?.ram ?? 0), 0),
+        serverGroups: 0,
+      };
     };
-    expect(expected.instances).to.be.above(0);
-    const quota = await eventually('usage recorded', async () => {
+    const { quota, expected } = await eventually('usage recorded', async () => {
       const q = await client.get<ProjectQuota>(objectPath(PROJECT_QUOTAS, 'default', NS));
-      return q.status?.used ? q : undefined;
+      const e = await expectedUse();
+      return isDeepStrictEqual(q.status?.used, e) ? { quota: q, expected: e } : undefined;
     });
+    expect(expected.instances).to.be.above(0);
     expect(quota.status!.used).to.deep.equal(expected);
   });
 });

@@ -1,10 +1,9 @@
 // Nova's server actions from every vm_state, on the real apiserver with the operator and the fake
 // driver: each row is accepted with Nova's end state, or refused with Nova's 409 message.
 import { expect } from 'chai';
-import { API_VERSION } from '../api/kind.ts';
 import type { Image, Server, ServerAction, ServerActionName } from '../api/v1alpha1/index.ts';
 import type { KubeClient } from '../kube/client.ts';
-import { collectionPath, objectPath } from '../kube/resources.ts';
+import { collectionPath } from '../kube/resources.ts';
 import {
   createFakeNode,
   createFlavor,
@@ -13,6 +12,7 @@ import {
   eventually,
   getServer,
   pool,
+  runAction,
   serverManifest,
 } from '../../../e2e/harness/fixtures.ts';
 import { type OperatorSuite, startOperatorSuite } from '../../../e2e/harness/suite.ts';
@@ -165,33 +165,17 @@ const PREPARE: Record<Start, Act[]> = {
   'soft-delete': ['delete'],
 };
 
-let counter = 0;
-
-async function act(client: KubeClient, server: string, a: Act, admin = false): Promise<ServerAction> {
+/** Runs one table action (with the parameters it needs) to its end. */
+function act(client: KubeClient, server: string, a: Act, admin = false): Promise<ServerAction> {
   const [action, type] = a.split(':') as [ServerActionName, 'SOFT' | 'HARD' | undefined];
-  const name = `${server}-${action.replace(/_/g, '-').toLowerCase()}-${++counter}`;
-  const parameters =
-    action === 'reboot'
-      ? { type }
-      : action === 'rebuild'
-        ? { imageRef: 'tiny' }
-        : action === 'createImage'
-          ? { name: `${server}-snap` }
-          : action === 'resize'
-            ? { flavorRef: 'm1.small' }
-            : action === 'resetState'
-              ? { state: 'error' }
-              : undefined;
-  await client.create(collectionPath(SERVER_ACTIONS, NS), {
-    apiVersion: API_VERSION,
-    kind: 'ServerAction',
-    metadata: { name },
-    spec: { server, action, admin, ...(parameters ? { parameters } : {}) },
-  });
-  return eventually(`${name} finished`, async () => {
-    const x = await client.get<ServerAction>(objectPath(SERVER_ACTIONS, name, NS));
-    return (x.status?.phase === 'Succeeded' || x.status?.phase === 'Failed') && x;
-  });
+  const parameters: Partial<Record<ServerActionName, ServerAction['spec']['parameters']>> = {
+    reboot: { type },
+    rebuild: { imageRef: 'tiny' },
+    createImage: { name: `${server}-snap` },
+    resize: { flavorRef: 'm1.small' },
+    resetState: { state: 'error' },
+  };
+  return runAction(client, NS, server, action, { admin, parameters: parameters[action] });
 }
 
 /** The server once idle (no task, no action in progress). */

@@ -1,6 +1,7 @@
 // The server group controller: a ServerGroup's status.members are the Nova ids of the servers
 // that joined it (spec.serverGroup) and are not being deleted, in the order they were created,
 // as Nova's instance_group members. Derived from the servers, so it can never drift.
+import { isDeepStrictEqual } from 'node:util';
 import { ServerGroupKind, type Server, type ServerGroup } from '../api/v1alpha1/index.ts';
 import { resolveServerGroup } from '../compute/server.ts';
 import type { KubeClient } from '../kube/client.ts';
@@ -30,7 +31,7 @@ export function serverGroupReconciler(d: {
     const group = d.serverGroups.get(key);
     if (!group) return;
     const members = membersOf(group, d.servers.list());
-    if (JSON.stringify(members) === JSON.stringify(group.status?.members ?? [])) return;
+    if (isDeepStrictEqual(members, group.status?.members ?? [])) return;
     await replaceStatus(d.client, SERVER_GROUPS, group, { ...group.status, members });
   };
 }

@@ -41,8 +41,3 @@ export function objectPath(r: Resource, name: string, namespace?: string, subres
 export function keyOf(o: { metadata: { name?: string; namespace?: string } }): string {
   return o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : (o.metadata.name ?? '');
 }
-
-export function splitKey(key: string): { namespace?: string; name: string } {
-  const i = key.indexOf('/');
-  return i < 0 ? { name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
-}

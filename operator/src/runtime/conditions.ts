@@ -29,10 +29,3 @@ export function setCondition(
   else list.push(next);
   return list;
 }
-
-export function getCondition(
-  conditions: readonly Condition[] | undefined,
-  type: string,
-): Condition | undefined {
-  return conditions?.find((c) => c.type === type);
-}
