@@ -233,7 +233,7 @@ describe('Server actions from every vm_state (operator + fake driver, real apise
           failures.push(`${name}: preparing ${step} failed: ${prepared.status!.message}`);
       }
       const before = await idle(client, name);
-      expect(before.status!.vmState, `${name} prepared`).to.equal(start);
+      expect(before.status!.vmState, `${name} prepared; ${failures.join('; ')}`).to.equal(start);
       const done = await act(client, name, a, true);
       const after = await idle(client, name);
       const got = [after.status!.vmState, after.status!.powerState, after.status!.status];

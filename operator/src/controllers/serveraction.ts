@@ -299,7 +299,16 @@ export function serverActionReconciler(d: ServerActionDeps) {
     const apiOnly = ['lock', 'unlock', 'resetState', 'forceDelete'].includes(action);
     if (server.status?.action && !apiOnly && (!server.status.taskState || rule.taskStates === 'any')) return;
     const refused = refusal(action, factsOf(server), { admin: act.spec.admin }, parameters?.type);
-    if (refused) return fail(act, refused, server);
+    if (refused) {
+      // Nova's API reads the database; our cache may lag the write that finished the previous
+      // action (whose record the client already saw succeed). Refuse only on the server as it
+      // is now: a newer one is on its way to the cache and brings this action back.
+      const live = await d.client
+        .get<Server>(objectPath(SERVERS, server.metadata.name!, server.metadata.namespace))
+        .catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      if (live && live.metadata.resourceVersion !== server.metadata.resourceVersion) return;
+      return fail(act, refused, server);
+    }
     const driver = server.status?.host ? d.computeHosts.get(server.status.host)?.status?.driver : undefined;
     if (rule.driver && driver && !DRIVER_CAPABILITIES[driver]?.has(rule.driver)) {
       return fail(act, `Action ${rule.apiName} is not supported by the ${driver} driver.`, server);
