@@ -42,7 +42,7 @@ format: $(NODE_DEPS) ## Format the sources with prettier
 	prettier --write --log-level warn .
 
 .PHONY: test
-test: $(NODE_DEPS) tools check-crds ## Run every test (unit, and integration on a real kube-apiserver + etcd)
+test: $(NODE_DEPS) tools check-crds ## Run every test (unit, and integration on a real kube-apiserver + etcd); SPEC=file[,file] runs those only
 	mocha
 
 .PHONY: bench
