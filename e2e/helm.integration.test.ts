@@ -1,0 +1,144 @@
+// The Helm chart, installed by the real helm into a real control plane: it renders, the apiserver
+// accepts every object, and its RBAC is enough and no more: the operator, running as the chart's
+// ServiceAccount, boots a server, and the apiserver's audit log shows it was never refused.
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { pino } from 'pino';
+import { loadConfig } from '../operator/src/config.ts';
+import { KubeClient } from '../operator/src/kube/client.ts';
+import { Operator } from '../operator/src/operator.ts';
+import { ControlPlane } from './harness/controlplane.ts';
+import {
+  createFakeNode,
+  createFlavor,
+  createImage,
+  createNamespace,
+  createServer,
+  eventually,
+  serverManifest,
+  waitForHostsUp,
+} from './harness/fixtures.ts';
+import { repoRoot, toolPath } from './harness/tools.ts';
+
+const run = promisify(execFile);
+const CHART = join(repoRoot, 'charts', 'kova');
+const NS = 'kova-system';
+/** The operator's ServiceAccount as the apiserver names it (release "kova"). */
+const OPERATOR_SA = `system:serviceaccount:${NS}:kova-operator`;
+
+interface AuditEvent {
+  user: { username: string };
+  verb: string;
+  requestURI: string;
+  responseStatus?: { code: number };
+}
+
+describe('Helm chart (helm install on a real kube-apiserver)', function () {
+  this.timeout(180_000);
+  let cp: ControlPlane;
+  let client: KubeClient;
+  const dir = mkdtempSync(join(tmpdir(), 'kova-helm-'));
+  const auditLog = join(dir, 'audit.log');
+  const helm = (...args: string[]) =>
+    run(toolPath('helm'), [...args, '--kubeconfig', cp.kubeconfigPath], {
+      env: { ...process.env, HELM_CACHE_HOME: dir, HELM_CONFIG_HOME: dir, HELM_DATA_HOME: dir },
+    });
+
+  before(async () => {
+    writeFileSync(
+      join(dir, 'audit-policy.yaml'),
+      'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n',
+    );
+    cp = await ControlPlane.start({
+      installCRDs: false,
+      users: [{ name: OPERATOR_SA, groups: ['system:serviceaccounts', `system:serviceaccounts:${NS}`] }],
+      apiserverFlags: [
+        `--audit-policy-file=${join(dir, 'audit-policy.yaml')}`,
+        `--audit-log-path=${auditLog}`,
+        '--audit-log-mode=blocking',
+      ],
+    });
+    client = await KubeClient.create(cp.kubeConfig);
+  });
+  after(async () => {
+    await client?.close();
+    await cp?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('helm lint passes and the chart renders with its defaults', async () => {
+    const lint = await helm('lint', CHART, '--strict');
+    expect(lint.stdout).to.include('0 chart(s) failed');
+  });
+
+  it('values.schema.json refuses a bad value with a clear message', async () => {
+    const bad = await helm('template', 'kova', CHART, '--set', 'operator.replicas=two').catch(
+      (e: { stderr: string }) => e,
+    );
+    expect((bad as { stderr: string }).stderr).to.match(/operator.*replicas/);
+  });
+
+  it('helm install creates the CRDs, RBAC, the operator Deployment (2 replicas) and their ServiceAccounts', async () => {
+    await helm('install', 'kova', CHART, '--namespace', NS, '--create-namespace');
+    const crds = await client.get<{ items: { metadata: { name: string } }[] }>(
+      '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
+    );
+    expect(crds.items.map((c) => c.metadata.name)).to.include.members([
+      'servers.compute.kova.io',
+      'flavors.compute.kova.io',
+      'computehosts.compute.kova.io',
+    ]);
+    const operator = await client.get<{ spec: { replicas: number } }>(
+      `/apis/apps/v1/namespaces/${NS}/deployments/kova-operator`,
+    );
+    expect(operator.spec.replicas).to.equal(2);
+    await client.get(`/api/v1/namespaces/${NS}/serviceaccounts/kova-operator`);
+    await client.get('/apis/rbac.authorization.k8s.io/v1/clusterroles/kova-operator');
+  });
+
+  it("the operator's RBAC is enough: running as its ServiceAccount it boots a server, never refused by the apiserver", async () => {
+    await cp.kubectl(['wait', '--for=condition=Established', '--all', 'crd']);
+    await createNamespace(client, 'demo');
+    await createFakeNode(client, 'node-1', { cpu: 8, memoryMb: 16384, diskGb: 100 });
+    await createFlavor(client, 'm1.tiny', { vcpus: 1, ram: 512, disk: 1 });
+    await createImage(client, 'tiny');
+    const stateDir = join(dir, 'fake');
+    const operator = await Operator.create({
+      kubeConfig: cp.kubeConfigFor(OPERATOR_SA),
+      config: loadConfig(undefined, {
+        fake: { enabled: true, stateDir },
+        compute: { report_interval: 1 },
+        leaderElection: { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 },
+      }),
+      log: pino({ level: 'silent' }),
+    });
+    const running = operator.run();
+    try {
+      await waitForHostsUp(client, 1);
+      await createServer(client, 'demo', serverManifest('web-1', 'm1.tiny', 'tiny'));
+      await eventually('web-1 ACTIVE', async () => {
+        const s = await client.get<{ status?: { status?: string } }>(
+          '/apis/compute.kova.io/v1alpha1/namespaces/demo/servers/web-1',
+        );
+        return s.status?.status === 'ACTIVE';
+      });
+    } finally {
+      await operator.stop();
+      await running;
+    }
+    const events = readFileSync(auditLog, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as AuditEvent)
+      .filter((e) => e.user.username === OPERATOR_SA);
+    expect(events.length, 'the operator made requests as its ServiceAccount').to.be.greaterThan(10);
+    const refused = events
+      .filter((e) => e.responseStatus?.code === 403)
+      .map((e) => `${e.verb} ${e.requestURI}`);
+    expect(refused, 'requests the chart RBAC refused').to.deep.equal([]);
+  });
+});
