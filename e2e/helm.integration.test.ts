@@ -82,6 +82,14 @@ describe('Helm chart (helm install on a real kube-apiserver)', function () {
     expect((bad as { stderr: string }).stderr).to.match(/operator.*replicas/);
   });
 
+  it('helm template output (with the CRDs) applies with kubectl apply --dry-run=server', async () => {
+    const rendered = await helm('template', 'kova', CHART, '--namespace', NS, '--include-crds');
+    await createNamespace(client, NS);
+    const applied = await cp.kubectl(['apply', '--dry-run=server', '-f', '-'], rendered.stdout);
+    expect(applied.code, applied.stderr).to.equal(0);
+    expect(applied.stdout).to.include('deployment.apps/kova-operator created (server dry run)');
+  });
+
   it('helm install creates the CRDs, RBAC, the operator Deployment (2 replicas) and their ServiceAccounts', async () => {
     await helm('install', 'kova', CHART, '--namespace', NS, '--create-namespace');
     const crds = await client.get<{ items: { metadata: { name: string } }[] }>(
