@@ -51,6 +51,15 @@ bench: $(NODE_DEPS) tools ## Run the benchmarks; each prints lines `BENCH <name>
 	  echo "--- $$b"; node --expose-gc "$$b"; \
 	done
 
+.PHONY: up
+up: $(NODE_DEPS) tools ## Start a local Kova cloud on this machine (folder .cloud/, logs in .cloud/logs)
+	hack/install-system-deps.sh
+	node hack/local-cloud/up.ts
+
+.PHONY: down
+down: $(NODE_DEPS) ## Stop exactly what `make up` started
+	node hack/local-cloud/down.ts
+
 .PHONY: operator
 operator: $(NODE_DEPS) ## Run the operator against the current kubeconfig (ARGS="--fake-state-dir /tmp/fake" ...)
 	node operator/src/main.ts $(ARGS)

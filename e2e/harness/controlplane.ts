@@ -4,6 +4,9 @@
 // Every child is recorded by PID in the temp dir. stop() ends them and removes the dir; a
 // process 'exit' hook does the same if a test run ends without stop() (a failure, Ctrl-C),
 // and start() reaps the leftovers of an earlier run that was killed outright (SIGKILL).
+//
+// The local cloud (`make up`) starts the same control plane `detached` in a folder of its own:
+// the processes outlive the starting script, and `make down` ends them by the PIDs recorded there.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import {
@@ -41,6 +44,11 @@ export interface ControlPlaneOptions {
   users?: TestUser[];
   /** Extra kube-apiserver flags. */
   apiserverFlags?: string[];
+  /**
+   * Run in this folder (created; its `pids` file lists the processes), the processes detached
+   * from this one: nothing stops them when it exits. For the local cloud, not for tests.
+   */
+  detached?: { dir: string; securePort?: number };
 }
 
 export class ControlPlane {
@@ -97,15 +105,20 @@ export class ControlPlane {
 
   static async start(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
     const t0 = performance.now();
-    reapOrphans();
-    const dir = mkdtempSync(join(tmpdir(), DIR_PREFIX));
-    writeFileSync(join(dir, 'owner'), `${process.pid}\n`);
+    const detached = options.detached;
+    if (!detached) reapOrphans();
+    const dir = detached ? detached.dir : mkdtempSync(join(tmpdir(), DIR_PREFIX));
+    if (detached) mkdirSync(dir, { recursive: true });
+    else writeFileSync(join(dir, 'owner'), `${process.pid}\n`);
     const children: ChildProcess[] = [];
-    const cleanup = (): void => killAndRemove(dir, children);
+    // A failed local cloud keeps its folder: the logs say why.
+    const cleanup = (): void => (detached ? killAll(children) : killAndRemove(dir, children));
     process.once('exit', cleanup);
+    const launch = (tool: string, args: string[]) => launchIn(dir, children, tool, args, !!detached);
     try {
-      const [etcdClient, etcdPeer, securePort] = await freePorts(3);
-      const etcd = launch(dir, children, 'etcd', [
+      const [etcdClient, etcdPeer, randomPort] = await freePorts(3);
+      const securePort = detached?.securePort ?? randomPort;
+      const etcd = launch('etcd', [
         `--name=envtest`,
         `--data-dir=${join(dir, 'etcd')}`,
         `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
@@ -142,7 +155,7 @@ export class ControlPlane {
 
       const certDir = join(dir, 'pki');
       mkdirSync(certDir);
-      const apiserver = launch(dir, children, 'kube-apiserver', [
+      const apiserver = launch('kube-apiserver', [
         `--etcd-servers=http://127.0.0.1:${etcdClient}`,
         `--bind-address=127.0.0.1`,
         `--advertise-address=127.0.0.1`,
@@ -174,12 +187,13 @@ export class ControlPlane {
       const cp = new ControlPlane(dir, children, server, caData, tokens);
       if (options.installCRDs !== false) await cp.installCRDs();
       process.removeListener('exit', cleanup);
-      process.once('exit', () => cp.stopNow());
+      if (!detached) process.once('exit', () => cp.stopNow());
       cp.startupSeconds = (performance.now() - t0) / 1000;
       const v = toolVersions();
-      console.log(
-        `      envtest: kube-apiserver ${v.K8S_VERSION} + etcd ${v.ETCD_VERSION} ready in ${cp.startupSeconds.toFixed(1)} s`,
-      );
+      if (!detached)
+        console.log(
+          `      envtest: kube-apiserver ${v.K8S_VERSION} + etcd ${v.ETCD_VERSION} ready in ${cp.startupSeconds.toFixed(1)} s`,
+        );
       return cp;
     } catch (err) {
       cleanup();
@@ -258,9 +272,16 @@ export class ControlPlane {
   }
 }
 
-function launch(dir: string, children: ChildProcess[], tool: string, args: string[]): ChildProcess {
+function launchIn(
+  dir: string,
+  children: ChildProcess[],
+  tool: string,
+  args: string[],
+  detached: boolean,
+): ChildProcess {
   const log = openSync(join(dir, `${tool}.log`), 'a');
-  const child = spawn(toolPath(tool), args, { cwd: dir, stdio: ['ignore', log, log] });
+  const child = spawn(toolPath(tool), args, { cwd: dir, stdio: ['ignore', log, log], detached });
+  if (detached) child.unref();
   closeSync(log);
   children.push(child);
   if (child.pid) appendFileSync(join(dir, 'pids'), `${child.pid}\n`);
@@ -344,10 +365,14 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function killAndRemove(dir: string, children: ChildProcess[]): void {
+function killAll(children: ChildProcess[]): void {
   for (const c of children) {
     if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   }
+}
+
+function killAndRemove(dir: string, children: ChildProcess[]): void {
+  killAll(children);
   rmSync(dir, { recursive: true, force: true });
 }
 

@@ -1,0 +1,109 @@
+// `make up`: a Kova cloud on this machine. A real kube-apiserver + etcd, this machine registered
+// as a compute node, the operator, Nova's classic flavors; every process detached and recorded
+// by PID in the cloud's folder so that `make down` stops exactly these. Logs go to <dir>/logs.
+import { type ChildProcess, spawn } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statfsSync,
+  writeFileSync,
+} from 'node:fs';
+import { cpus, hostname, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { ControlPlane } from '../../e2e/harness/controlplane.ts';
+import { createFakeNode, createFlavor, createNamespace, waitForHostsUp } from '../../e2e/harness/fixtures.ts';
+import { repoRoot } from '../../e2e/harness/tools.ts';
+import { KubeClient } from '../../operator/src/kube/client.ts';
+import { cloudDir, isRunning, pidsFile, recordPid } from './processes.ts';
+
+/** Nova's classic default flavors (nova-manage's old defaults, as DevStack creates them). */
+export const DEFAULT_FLAVORS = [
+  { name: 'm1.tiny', id: '1', vcpus: 1, ram: 512, disk: 1 },
+  { name: 'm1.small', id: '2', vcpus: 1, ram: 2048, disk: 20 },
+  { name: 'm1.medium', id: '3', vcpus: 2, ram: 4096, disk: 40 },
+  { name: 'm1.large', id: '4', vcpus: 4, ram: 8192, disk: 80 },
+  { name: 'm1.xlarge', id: '5', vcpus: 8, ram: 16384, disk: 160 },
+];
+
+const dir = cloudDir();
+const logs = join(dir, 'logs');
+const started = performance.now();
+
+function step(what: string): () => void {
+  const t0 = performance.now();
+  process.stdout.write(`==> ${what} ... `);
+  return () => console.log(`done (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+}
+
+/** Starts a Kova program detached, its output in logs/<name>.log, its PID recorded. */
+function startProgram(name: string, script: string, args: string[]): ChildProcess {
+  const log = openSync(join(logs, `${name}.log`), 'a');
+  const child = spawn(process.execPath, [join(repoRoot, script), ...args], {
+    cwd: repoRoot,
+    stdio: ['ignore', log, log],
+    detached: true,
+  });
+  closeSync(log);
+  child.unref();
+  recordPid(dir, child.pid!, name);
+  return child;
+}
+
+if (isRunning(dir)) {
+  console.log(`Kova is already up (${dir}); \`make down\` stops it.`);
+  process.exit(0);
+}
+// A fresh cloud each time: the previous one's state and logs go.
+rmSync(dir, { recursive: true, force: true });
+mkdirSync(logs, { recursive: true });
+
+let done = step('kube-apiserver + etcd');
+const cp = await ControlPlane.start({ detached: { dir: join(dir, 'controlplane') } });
+cp.pids.forEach((pid, i) => recordPid(dir, pid, ['etcd', 'kube-apiserver'][i]!));
+const kubeconfig = join(dir, 'kubeconfig');
+writeFileSync(kubeconfig, readFileSync(cp.kubeconfigPath));
+const client = await KubeClient.create(cp.kubeConfig);
+await createNamespace(client, 'kova-system');
+done();
+
+done = step(`node ${hostname()} (fake driver)`);
+const disk = statfsSync(dir);
+await createFakeNode(client, hostname(), {
+  cpu: cpus().length,
+  memoryMb: Math.floor(totalmem() / 2 ** 20),
+  diskGb: Math.floor((disk.blocks * disk.bsize) / 2 ** 30),
+});
+done();
+
+done = step('operator');
+const fakeDir = join(dir, 'fake');
+startProgram('operator', 'operator/src/main.ts', [
+  '--kubeconfig',
+  kubeconfig,
+  '--no-leader-election',
+  '--metrics-port',
+  '0',
+  '--fake-state-dir',
+  fakeDir,
+]);
+await waitForHostsUp(client, 1);
+done();
+
+done = step('flavors m1.tiny ... m1.xlarge');
+for (const f of DEFAULT_FLAVORS) await createFlavor(client, f.name, f);
+done();
+
+await client.close();
+console.log(`
+Kova is up in ${((performance.now() - started) / 1000).toFixed(0)} s (folder ${dir}, logs in ${logs}).
+
+  export KUBECONFIG=${kubeconfig}
+  kubectl get computehosts,flavors
+  kubectl create namespace demo && kubectl apply -n demo -f examples/image.yaml -f examples/server.yaml
+
+\`make down\` stops it (the PIDs are in ${pidsFile(dir)}).`);
+if (!existsSync(pidsFile(dir))) process.exitCode = 1;
