@@ -1,0 +1,95 @@
+// The README's first command: `make up` starts a local cloud, the examples boot a server on it,
+// and `make down` leaves no process behind.
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { eventually } from './harness/fixtures.ts';
+import { repoRoot, toolPath } from './harness/tools.ts';
+
+const run = promisify(execFile);
+
+/** PIDs of live processes whose command line names dir. */
+function processesOf(dir: string): number[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dir);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+describe('Local cloud (make up / make down)', function () {
+  this.timeout(300_000);
+  const dir = mkdtempSync(join(tmpdir(), 'kova-cloud-'));
+  const env = { ...process.env, KOVA_CLOUD_DIR: dir };
+  const kubectl = async (...args: string[]) =>
+    (await run(toolPath('kubectl'), ['--kubeconfig', join(dir, 'kubeconfig'), ...args], { env })).stdout;
+
+  after(async () => {
+    await run('make', ['-s', 'down'], { cwd: repoRoot, env }).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('make up starts the control plane, a compute host and the operator, with Nova default flavors', async () => {
+    const up = await run('make', ['-s', 'up'], { cwd: repoRoot, env });
+    expect(up.stdout).to.include('Kova is up');
+    expect(up.stdout).to.include(`export KUBECONFIG=${join(dir, 'kubeconfig')}`);
+    const flavors = await kubectl('get', 'flavors', '-o', 'jsonpath={.items[*].spec.name}');
+    expect(flavors.split(' ').sort()).to.deep.equal([
+      'm1.large',
+      'm1.medium',
+      'm1.small',
+      'm1.tiny',
+      'm1.xlarge',
+    ]);
+    const states = await kubectl('get', 'computehosts', '-o', 'jsonpath={.items[*].status.state}');
+    expect(states).to.equal('up');
+  });
+
+  it('make up a second time says it is already up and starts nothing', async () => {
+    const before = processesOf(dir).sort();
+    const again = await run('make', ['-s', 'up'], { cwd: repoRoot, env });
+    expect(again.stdout).to.include('already up');
+    expect(processesOf(dir).sort()).to.deep.equal(before);
+  });
+
+  it('kubectl apply of the examples boots web-1 to ACTIVE', async () => {
+    await kubectl('create', 'namespace', 'demo');
+    const ex = (f: string) => join(repoRoot, 'examples', f);
+    await kubectl(
+      'apply',
+      '-n',
+      'demo',
+      '-f',
+      ex('image.yaml'),
+      '-f',
+      ex('keypair.yaml'),
+      '-f',
+      ex('servergroup.yaml'),
+      '-f',
+      ex('server.yaml'),
+    );
+    await eventually(
+      'web-1 ACTIVE',
+      async () =>
+        (await kubectl('get', 'server', '-n', 'demo', 'web-1', '-o', 'jsonpath={.status.status}')) ===
+        'ACTIVE',
+      120_000,
+      500,
+    );
+  });
+
+  it('make down stops every process make up started, and nothing else is left', async () => {
+    expect(processesOf(dir).length).to.be.greaterThan(2);
+    const down = await run('make', ['-s', 'down'], { cwd: repoRoot, env });
+    expect(down.stdout).to.include('Kova is down');
+    expect(processesOf(dir)).to.deep.equal([]);
+  });
+});
