@@ -39,6 +39,13 @@ export interface FakeDriverConfig {
   unsupported: DriverOperation[];
 }
 
+export interface KubeVirtDriverConfig {
+  /** Run the KubeVirt driver for nodes labelled compute.kova.io/driver=kubevirt. */
+  enabled: boolean;
+  /** How long the driver waits for KubeVirt to carry out a step (start, stop, migrate...). */
+  timeoutSeconds: number;
+}
+
 export interface OperatorConfig {
   /** Namespace of the operator's own objects (leases, heartbeats). */
   namespace: string;
@@ -56,6 +63,7 @@ export interface OperatorConfig {
   schedulerConfigFile?: string;
   compute: ComputeConfig;
   fake: FakeDriverConfig;
+  kubevirt: KubeVirtDriverConfig;
   /** Workers of the server controller and compute manager. */
   workers: number;
   logLevel: string;
@@ -84,6 +92,7 @@ export const DEFAULT_CONFIG: OperatorConfig = {
     allow_resize_to_same_host: false,
   },
   fake: { enabled: false, stateDir: '/var/lib/kova/fake', spawnDelayMs: 0, failOnHosts: [], unsupported: [] },
+  kubevirt: { enabled: true, timeoutSeconds: 300 },
   workers: 4,
   logLevel: 'info',
 };
