@@ -1,12 +1,16 @@
 // KubeVirt, played for the integration tests: the test control plane has KubeVirt's CRDs
 // (e2e/testdata/kubevirt) but none of its components, so this stands in for
-//  - virt-controller: a VirtualMachine whose runStrategy is Always gets a VirtualMachineInstance
+//  - virt-controller: a VirtualMachine whose runStrategy is Always or RerunOnFailure and has no
+//    VMI gets a VirtualMachineInstance
 //    (its template, created with strict field validation, so the VMI schema checks it too); Halted
 //    deletes it; a VMI whose VM is gone is deleted (the garbage collector the test apiserver lacks);
 //    a VirtualMachineInstanceMigration moves the VMI to the node it selects, if the VMI's (live-
 //    updated) node affinity allows that node;
 //  - virt-handler: a VMI goes Pending → Scheduled (on the node its affinity names) → Running, with
-//    an interface address and phase transition timestamps, as KubeVirt's status documents;
+//    an interface address and phase transition timestamps, as KubeVirt's status documents; a guest
+//    that shuts down is Succeeded, a virt-launcher that dies Failed (guestShutdown, crash), and a
+//    finished VMI stays as KubeVirt leaves it under RerunOnFailure (re-running a failed one after
+//    KubeVirt's backoff is not played);
 //  - virt-api: a loopback HTTP server for the subresources.kubevirt.io/v1 calls (pause, unpause,
 //    softreboot on VMIs; restart on VMs), recording each request exactly as it arrived.
 import { type IncomingMessage, type Server as HttpServer, createServer } from 'node:http';
@@ -150,6 +154,35 @@ export class FakeKubeVirt {
     }
   }
 
+  /** The guest powered itself off: its VMI is Succeeded. */
+  async guestShutdown(ns: string, name: string): Promise<void> {
+    await this.finish(ns, name, 'Succeeded');
+  }
+
+  /** virt-launcher died: the VMI is Failed, with KubeVirt's reason and condition message. */
+  async crash(ns: string, name: string, message: string): Promise<void> {
+    await this.finish(ns, name, 'Failed', {
+      reason: 'PodFailed',
+      conditions: [{ type: 'Ready', status: 'False', reason: 'PodFailed', message }],
+    });
+  }
+
+  private async finish(
+    ns: string,
+    name: string,
+    phase: string,
+    extra: Partial<NonNullable<Vmi['status']>> = {},
+  ): Promise<void> {
+    const vmi = await this.getVmi(ns, name);
+    if (!vmi) throw new Error(`no VMI ${ns}/${name}`);
+    const stamps = vmi.status?.phaseTransitionTimestamps ?? [];
+    await this.setStatus(vmi, {
+      phase,
+      phaseTransitionTimestamps: [...stamps, { phase, phaseTransitionTimestamp: new Date().toISOString() }],
+      ...extra,
+    });
+  }
+
   private getVmi(ns: string, name: string): Promise<Vmi | undefined> {
     return this.client
       .get<Vmi>(objectPath(VIRTUAL_MACHINE_INSTANCES, name, ns))
@@ -182,7 +215,8 @@ export class FakeKubeVirt {
     for (const vm of vms) {
       const vmi = vmiByKey.get(key(vm));
       const { name, namespace } = vm.metadata!;
-      if (vm.spec.runStrategy === 'Always' && !vmi) {
+      const runs = vm.spec.runStrategy === 'Always' || vm.spec.runStrategy === 'RerunOnFailure';
+      if (runs && !vmi) {
         await this.client.request('POST', collectionPath(VIRTUAL_MACHINE_INSTANCES, namespace), {
           body: {
             apiVersion: 'kubevirt.io/v1',

@@ -27,6 +27,8 @@ export interface ComputeConfig {
   shelved_offload_time: number;
   /** Whether a resize may stay on the same host. */
   allow_resize_to_same_host: boolean;
+  /** Seconds between syncs of the hypervisor's power states onto servers (KubeVirt driver); 0: never. */
+  sync_power_state_interval: number;
 }
 
 export interface FakeDriverConfig {
@@ -90,6 +92,7 @@ export const DEFAULT_CONFIG: OperatorConfig = {
     resize_confirm_window: 0,
     shelved_offload_time: 0,
     allow_resize_to_same_host: false,
+    sync_power_state_interval: 600,
   },
   fake: { enabled: false, stateDir: '/var/lib/kova/fake', spawnDelayMs: 0, failOnHosts: [], unsupported: [] },
   kubevirt: { enabled: true, timeoutSeconds: 300 },

@@ -48,6 +48,7 @@ import type { VirtDriver } from './drivers/driver.ts';
 import { FakeDriver } from './drivers/fake.ts';
 import { KubeVirtDriver, type SubresourceClient } from './drivers/kubevirt/driver.ts';
 import { KUBEVIRT_SCHEDULABLE_LABEL } from './drivers/kubevirt/manifest.ts';
+import { syncPowerStates } from './drivers/kubevirt/sync.ts';
 import { KubeClient, type KubeObject } from './kube/client.ts';
 import { patchStatus, replaceStatus } from './kube/writes.ts';
 import { API_VERSION } from './api/kind.ts';
@@ -458,6 +459,19 @@ export class Operator {
     }
     const compute = { servers, serverActions, images, nodes, events, base };
     for (const service of drivers) running.push(...this.serveDriver(signal, service, compute));
+    const syncEvery = config.compute.sync_power_state_interval;
+    if (this.kubevirtDriver && syncEvery > 0) {
+      // What KubeVirt did by itself (a guest shut down, a VMI failed) shows on the servers.
+      const sync = {
+        client: this.client,
+        servers: () => servers.list(),
+        ownsHost: (h: string) => nodes.get(h)?.metadata.labels?.[DRIVER_LABEL] === 'kubevirt',
+        clock: this.clock,
+      };
+      running.push(
+        this.periodic(signal, syncEvery * 1000, () => syncPowerStates(sync).then(() => undefined)),
+      );
+    }
     await Promise.all(running);
     this.leadingSince = undefined;
   }

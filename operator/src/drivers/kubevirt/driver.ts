@@ -30,12 +30,15 @@ import {
 } from '../driver.ts';
 import {
   HOST_LABEL,
+  RUNNING,
+  STOPPED,
   UUID_LABEL,
   buildVirtualMachine,
   sanitizeHostname,
   vmName,
   vmNamespace,
   type RootDiskSource,
+  type RunStrategy,
 } from './manifest.ts';
 import { addressesOf, faultOf, powerStateOf, type Vmi } from './status.ts';
 
@@ -254,7 +257,7 @@ export class KubeVirtDriver implements VirtDriver {
     return vm && powerStateOf(await this.vmi(vm));
   }
 
-  private async setRunStrategy(vm: V1VirtualMachine, runStrategy: 'Always' | 'Halted'): Promise<void> {
+  private async setRunStrategy(vm: V1VirtualMachine, runStrategy: RunStrategy): Promise<void> {
     if (vm.spec?.runStrategy === runStrategy) return;
     await this.client.patch(objectPath(VIRTUAL_MACHINES, vm.metadata!.name!, vm.metadata!.namespace!), {
       spec: { runStrategy },
@@ -263,14 +266,34 @@ export class KubeVirtDriver implements VirtDriver {
 
   async powerOff(host: string, uuid: string): Promise<void> {
     const vm = await this.vm(host, uuid);
-    await this.setRunStrategy(vm, 'Halted');
+    await this.setRunStrategy(vm, STOPPED);
     await this.untilPower(vm, ['shutdown', 'crashed'], 'stop the VirtualMachine');
   }
 
   async powerOn(host: string, uuid: string): Promise<void> {
-    const vm = await this.vm(host, uuid);
-    await this.setRunStrategy(vm, 'Always');
-    await this.untilPower(vm, ['running'], 'start the VirtualMachine');
+    await this.start(await this.vm(host, uuid));
+  }
+
+  /**
+   * Runs the VM: a VMI whose guest shut down (or failed) is finished and removed, so KubeVirt
+   * starts a fresh one, as `virtctl start` would.
+   */
+  private async start(vm: V1VirtualMachine): Promise<void> {
+    const vmi = await this.vmi(vm);
+    const finished = vmi?.status?.phase === 'Succeeded' || vmi?.status?.phase === 'Failed';
+    if (finished) {
+      await this.client
+        .delete(objectPath(VIRTUAL_MACHINE_INSTANCES, vmi.metadata!.name!, vmi.metadata!.namespace!))
+        .catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    }
+    await this.setRunStrategy(vm, RUNNING);
+    const old = finished ? vmi.metadata?.uid : undefined;
+    await this.until('start the VirtualMachine', async () => {
+      const now = await this.vmi(vm);
+      if (!now || now.metadata?.uid === old) return false;
+      if (now.status?.phase === 'Failed') throw new DriverError(faultOf(now)!);
+      return powerStateOf(now) === 'running';
+    });
   }
 
   async reboot(host: string, uuid: string, type: RebootType): Promise<void> {
@@ -285,13 +308,12 @@ export class KubeVirtDriver implements VirtDriver {
       return;
     }
     // Hard: KubeVirt's restart replaces the VMI; a stopped VM is simply started.
-    if (!vmi) {
-      await this.powerOn(host, uuid);
+    if (state === 'shutdown' || state === 'crashed') {
+      await this.start(vm);
       return;
     }
-    await this.setRunStrategy(vm, 'Always');
     await this.sub.put(namespace!, name!, 'restart');
-    const before = vmi.metadata?.uid;
+    const before = vmi?.metadata?.uid;
     await this.until('restart the VirtualMachine', async () => {
       const now = await this.vmi(vm);
       return now?.metadata?.uid !== before && powerStateOf(now) === 'running';
@@ -346,7 +368,7 @@ export class KubeVirtDriver implements VirtDriver {
    * for containerDisk; a DataVolume moves with its PVC where the storage allows).
    */
   private async respec(vm: V1VirtualMachine, instance: Instance, running: boolean): Promise<void> {
-    await this.setRunStrategy(vm, 'Halted');
+    await this.setRunStrategy(vm, STOPPED);
     await this.untilPower(vm, ['shutdown', 'crashed'], 'stop the VirtualMachine');
     const current = await this.client.get<V1VirtualMachine>(
       objectPath(VIRTUAL_MACHINES, vm.metadata!.name!, vm.metadata!.namespace!),
@@ -374,7 +396,7 @@ export class KubeVirtDriver implements VirtDriver {
     if (host !== fromHost && host !== instance.host) {
       throw new DriverError(`Instance ${instance.uuid} could not be found on host ${fromHost}.`);
     }
-    const running = vm.spec?.runStrategy !== 'Halted';
+    const running = vm.spec?.runStrategy !== STOPPED;
     await this.respec(vm, instance, running);
   }
 

@@ -4,7 +4,8 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
 import { API_VERSION } from '../../api/kind.ts';
-import type { ComputeHost, Server } from '../../api/v1alpha1/index.ts';
+import type { ComputeHost, Server, ServerAction } from '../../api/v1alpha1/index.ts';
+import { SERVER_ACTIONS } from '../../controllers/serveraction.ts';
 import { COMPUTE_HOSTS } from '../../controllers/computehost.ts';
 import { KEYPAIRS } from '../../controllers/keypair.ts';
 import { IMAGES, SERVERS } from '../../controllers/server.ts';
@@ -44,6 +45,7 @@ const NS = 'kv';
 const KUBEVIRT_CRDS = join(import.meta.dirname, '../../../../e2e/testdata/kubevirt');
 const SSH_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIqEr+cwqUU4w648xqk85LraLVfmI9Vz3ZYqnrrCyUxX demo@kova';
 const CONTAINER_DISK = 'quay.io/containerdisks/cirros:0.6.2';
+const FEDORA_DISK = 'quay.io/containerdisks/fedora:41';
 
 async function settled(client: KubeClient, name: string, status: string): Promise<Server> {
   return eventually(`${name} ${status}`, async () => {
@@ -84,11 +86,18 @@ describe('KubeVirt driver: servers as KubeVirt VirtualMachines (real apiserver, 
         await kubevirtNode(c, 'kv-b', true);
         await kubevirtNode(c, 'kv-none', false); // labelled for Kova, but no virt-handler there
         await createFlavor(c, 'm1.small', { vcpus: 2, ram: 3072, disk: 10 });
+        await createFlavor(c, 'm1.medium', { vcpus: 4, ram: 6144, disk: 10 });
         await c.create(collectionPath(IMAGES), {
           apiVersion: API_VERSION,
           kind: 'Image',
           metadata: { name: 'cirros' },
           spec: { name: 'cirros', visibility: 'public', source: { containerDisk: CONTAINER_DISK } },
+        });
+        await c.create(collectionPath(IMAGES), {
+          apiVersion: API_VERSION,
+          kind: 'Image',
+          metadata: { name: 'fedora' },
+          spec: { name: 'fedora', visibility: 'public', source: { containerDisk: FEDORA_DISK } },
         });
         await c.create(collectionPath(KEYPAIRS), {
           apiVersion: API_VERSION,
@@ -102,7 +111,11 @@ describe('KubeVirt driver: servers as KubeVirt VirtualMachines (real apiserver, 
       // The driver reaches virt-api through this (a loopback server here, the aggregator in a cluster).
       operator: { kubevirtSubresources: { put: (ns, name, verb) => subresources!.put(ns, name, verb) } },
       // Two KubeVirt hosts: a build is tried on each before the server is ERROR.
-      config: { kubevirt: { timeoutSeconds: 30 }, scheduler: { max_attempts: 2 } },
+      config: {
+        kubevirt: { timeoutSeconds: 30 },
+        scheduler: { max_attempts: 2 },
+        compute: { sync_power_state_interval: 1 },
+      },
       hostsUp: 2,
     });
     client = suite.client;
@@ -180,7 +193,7 @@ describe('KubeVirt driver: servers as KubeVirt VirtualMachines (real apiserver, 
       [HOST_LABEL]: host,
     });
     expect(vm.metadata!.annotations).to.deep.include({ [METADATA_ANNOTATION]: '{"role":"web"}' });
-    expect(vm.spec.runStrategy).to.equal('Always');
+    expect(vm.spec.runStrategy).to.equal('RerunOnFailure');
     const spec = vm.spec.template.spec!;
     expect(
       spec.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms,
@@ -239,7 +252,7 @@ describe('KubeVirt driver: servers as KubeVirt VirtualMachines (real apiserver, 
     ).to.equal(true);
   });
 
-  it('stop and start: runStrategy Halted removes the VMI (SHUTOFF), Always brings a new one (ACTIVE)', async () => {
+  it('stop and start: runStrategy Halted removes the VMI (SHUTOFF), RerunOnFailure brings a new one (ACTIVE)', async () => {
     const { host } = (await getServer(client, NS, 'web-1')).status!;
     const uuid = (await getServer(client, NS, 'web-1')).metadata.uid!;
     expect((await runAction(client, NS, 'web-1', 'stop')).status!.phase).to.equal('Succeeded');
@@ -250,7 +263,7 @@ describe('KubeVirt driver: servers as KubeVirt VirtualMachines (real apiserver, 
     expect(await suite.operator.kubevirtDriver!.powerState(host!, uuid)).to.equal('shutdown');
     expect((await runAction(client, NS, 'web-1', 'start')).status!.phase).to.equal('Succeeded');
     await settled(client, 'web-1', 'ACTIVE');
-    expect((await getVm(client, 'web-1')).spec.runStrategy).to.equal('Always');
+    expect((await getVm(client, 'web-1')).spec.runStrategy).to.equal('RerunOnFailure');
     expect((await getVmi(client, 'web-1'))!.status!.phase).to.equal('Running');
   });
 
@@ -332,6 +345,77 @@ describe('KubeVirt driver: servers as KubeVirt VirtualMachines (real apiserver, 
     expect(act.status!.phase).to.equal('Failed');
     expect(act.status!.message).to.match(/not supported by the kubevirt driver/);
     expect((await settled(client, 'web-1', 'ACTIVE')).status!.powerState).to.equal('running');
+  });
+
+  it('a guest that shuts itself down is seen SHUTOFF (power-state sync), and the held spec.powerState running starts a fresh VMI', async () => {
+    await createServer(client, NS, serverManifest('guest', 'm1.small', 'cirros'));
+    await settled(client, 'guest', 'ACTIVE');
+    const finished = (await getVmi(client, 'guest'))!.metadata!.uid;
+    await kubevirt.guestShutdown(NS, 'guest');
+    // RerunOnFailure: KubeVirt leaves it off; Kova saw SHUTOFF and recorded a start towards the
+    // power state the user holds.
+    const started = await eventually('the recorded start', async () => {
+      const a = await client
+        .get<ServerAction>(objectPath(SERVER_ACTIONS, 'guest-start-g1', NS))
+        .catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      return a?.status?.phase === 'Succeeded' && a;
+    });
+    expect(started.spec.action).to.equal('start');
+    await settled(client, 'guest', 'ACTIVE');
+    const fresh = (await getVmi(client, 'guest'))!;
+    expect(fresh.metadata!.uid).to.not.equal(finished);
+    expect(fresh.status!.phase).to.equal('Running');
+  });
+
+  it("a VMI that fails while running puts the server in ERROR with KubeVirt's reason as its fault", async () => {
+    await kubevirt.crash(NS, 'guest', 'virt-launcher OOM killed');
+    const failed = await settled(client, 'guest', 'ERROR');
+    expect(failed.status!.powerState).to.equal('crashed');
+    expect(failed.status!.fault!.message).to.equal(
+      'VirtualMachineInstance failed: PodFailed: virt-launcher OOM killed',
+    );
+  });
+
+  it("rebuild boots the new image: the VM's containerDisk is replaced and a new VMI runs it", async () => {
+    const before = (await getVmi(client, 'web-1'))!.metadata!.uid;
+    const image = await client.get<{ metadata: { uid: string } }>(objectPath(IMAGES, 'fedora'));
+    const act = await runAction(client, NS, 'web-1', 'rebuild', {
+      parameters: { imageRef: image.metadata.uid },
+    });
+    expect(act.status!.phase, act.status!.message).to.equal('Succeeded');
+    const rebuilt = await settled(client, 'web-1', 'ACTIVE');
+    expect(rebuilt.status!.image!.id).to.equal(image.metadata.uid);
+    const vm = await getVm(client, 'web-1');
+    expect(vm.spec.template.spec!.volumes![0]).to.deep.equal({
+      name: 'root',
+      containerDisk: { image: FEDORA_DISK },
+    });
+    expect(vm.spec.runStrategy).to.equal('RerunOnFailure');
+    const vmi = (await getVmi(client, 'web-1'))!;
+    expect(vmi.metadata!.uid).to.not.equal(before);
+    expect(vmi.spec!.volumes![0]).to.deep.equal({ name: 'root', containerDisk: { image: FEDORA_DISK } });
+  });
+
+  it("resize moves the VM to the new host with the new flavor's CPU and memory; confirm keeps it", async () => {
+    const from = (await getServer(client, NS, 'web-1')).status!.host!;
+    const act = await runAction(client, NS, 'web-1', 'resize', { parameters: { flavorRef: 'm1.medium' } });
+    expect(act.status!.phase, act.status!.message).to.equal('Succeeded');
+    const resized = await settled(client, 'web-1', 'VERIFY_RESIZE');
+    const to = resized.status!.host!;
+    expect(to).to.not.equal(from);
+    const vm = await getVm(client, 'web-1');
+    expect(vm.metadata!.labels![HOST_LABEL]).to.equal(to);
+    const spec = vm.spec.template.spec!;
+    expect(spec.domain.cpu).to.deep.equal({ sockets: 4, cores: 1, threads: 1 });
+    expect(spec.domain.memory).to.deep.equal({ guest: '6144Mi' });
+    expect(spec.domain.resources!.requests).to.deep.equal({ cpu: '1000m', memory: '4096Mi' });
+    expect(
+      spec.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms,
+    ).to.deep.equal([{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [to] }] }]);
+    expect((await getVmi(client, 'web-1'))!.status!.nodeName).to.equal(to);
+    expect((await runAction(client, NS, 'web-1', 'confirmResize')).status!.phase).to.equal('Succeeded');
+    await settled(client, 'web-1', 'ACTIVE');
+    expect((await getVm(client, 'web-1')).metadata!.labels![HOST_LABEL]).to.equal(to);
   });
 
   it("a VMI that fails to start is a build failure: rescheduled, then ERROR with KubeVirt's reason as the fault", async () => {

@@ -137,8 +137,8 @@ describe('KubeVirt VirtualMachine manifest', () => {
     expect(vm.metadata!.annotations).to.deep.equal({ [METADATA_ANNOTATION]: '{"role":"web"}' });
   });
 
-  it('is Halted when built stopped, Always when running', () => {
-    expect(buildVirtualMachine(input()).spec.runStrategy).to.equal('Always');
+  it('is Halted when built stopped; RerunOnFailure when running (a guest that shuts down stays off, as in Nova)', () => {
+    expect(buildVirtualMachine(input()).spec.runStrategy).to.equal('RerunOnFailure');
     expect(buildVirtualMachine(input({ running: false })).spec.runStrategy).to.equal('Halted');
   });
 

@@ -14,6 +14,14 @@ export const KUBEVIRT_SCHEDULABLE_LABEL = 'kubevirt.io/schedulable';
 /** The annotation carrying the server's Nova metadata (KubeVirt writes its own meta_data.json). */
 export const METADATA_ANNOTATION = 'compute.kova.io/metadata';
 
+/**
+ * The runStrategy of a running server: KubeVirt re-runs a failed VMI but not one whose guest shut
+ * itself down, which stays off (Nova's SHUTOFF) until started. Halted: stopped.
+ */
+export const RUNNING = 'RerunOnFailure';
+export const STOPPED = 'Halted';
+export type RunStrategy = typeof RUNNING | typeof STOPPED;
+
 /** Where the root disk comes from (the Image's source). */
 export type RootDiskSource =
   | { containerDisk: string }
@@ -33,7 +41,7 @@ export interface VmManifestInput {
   keysSecret?: string;
   /** The host's allocation ratios: guest size ÷ ratio is what the pod requests. */
   ratios: { vcpus: number; memoryMb: number };
-  /** runStrategy: Always (running) or Halted (stopped). */
+  /** runStrategy RUNNING, else STOPPED. */
   running: boolean;
 }
 
@@ -142,7 +150,7 @@ export function buildVirtualMachine(input: VmManifestInput): V1VirtualMachine {
       ownerReferences: [{ ...owner, controller: true, blockOwnerDeletion: true }],
     },
     spec: {
-      runStrategy: input.running ? 'Always' : 'Halted',
+      runStrategy: input.running ? RUNNING : STOPPED,
       ...(dataVolumeTemplates.length ? { dataVolumeTemplates } : {}),
       template: {
         metadata: { labels },
