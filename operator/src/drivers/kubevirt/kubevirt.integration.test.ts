@@ -42,7 +42,9 @@ import type {
 import type { SubresourceClient } from './driver.ts';
 
 const NS = 'kv';
-const KUBEVIRT_CRDS = join(import.meta.dirname, '../../../../e2e/testdata/kubevirt');
+/** KubeVirt's CRDs (KOVA_KUBEVIRT_CRDS: another directory of them, e.g. a cluster's own). */
+const KUBEVIRT_CRDS =
+  process.env.KOVA_KUBEVIRT_CRDS ?? join(import.meta.dirname, '../../../../e2e/testdata/kubevirt');
 const SSH_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIqEr+cwqUU4w648xqk85LraLVfmI9Vz3ZYqnrrCyUxX demo@kova';
 const CONTAINER_DISK = 'quay.io/containerdisks/cirros:0.6.2';
 const FEDORA_DISK = 'quay.io/containerdisks/fedora:41';
@@ -338,6 +340,32 @@ describe('KubeVirt driver: servers as KubeVirt VirtualMachines (real apiserver, 
         .nodeSelectorTerms,
     ).to.deep.equal([{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [to] }] }]);
     expect((await getVmi(client, 'web-1'))!.status!.nodeName).to.equal(to);
+  });
+
+  it('diagnostics come from the VM and its VMI: vCPUs, memory, disks, NICs', async () => {
+    const act = await runAction(client, NS, 'web-1', 'diagnostics');
+    expect(act.status!.phase, act.status!.message).to.equal('Succeeded');
+    const d = act.status!.diagnostics as Record<string, unknown>;
+    expect(d).to.include({
+      state: 'running',
+      driver: 'kubevirt',
+      num_cpus: 2,
+      num_disks: 2,
+      num_nics: 1,
+      config_drive: true,
+    });
+    expect(d.memory_details).to.deep.equal({ maximum: 3072, used: null });
+    const vmi = (await getVmi(client, 'web-1'))!;
+    expect((d.nic_details as { mac_address: string }[])[0]!.mac_address).to.equal(
+      vmi.status!.interfaces![0]!.mac,
+    );
+  });
+
+  it('createImage is refused by the driver (no VirtualMachineSnapshot support yet), the server unchanged', async () => {
+    const act = await runAction(client, NS, 'web-1', 'createImage', { parameters: { name: 'snap' } });
+    expect(act.status!.phase).to.equal('Failed');
+    expect(act.status!.message).to.equal('the kubevirt driver does not support snapshot');
+    expect((await settled(client, 'web-1', 'ACTIVE')).status!.powerState).to.equal('running');
   });
 
   it('suspend has no KubeVirt equivalent: refused, the server unchanged', async () => {
