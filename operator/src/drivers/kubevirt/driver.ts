@@ -111,14 +111,23 @@ export class KubeVirtDriver implements VirtDriver {
     throw new NotSupported(op, 'kubevirt');
   }
 
+  /** KubeVirt's version, read at most once a minute (every host's heartbeat asks). */
+  private version?: { at: number; value: Promise<number> };
+
   async hostInfo(): Promise<HostInfo> {
-    // KubeVirt's version, from its KubeVirt install object where readable (v1.4.0 → 1004000).
+    if (!this.version || Date.now() - this.version.at > 60_000) {
+      this.version = { at: Date.now(), value: this.kubevirtVersion() };
+    }
+    return { hypervisorType: 'KubeVirt', hypervisorVersion: await this.version.value };
+  }
+
+  /** From the KubeVirt install object where readable (v1.4.0 → 1004000), else 0. */
+  private async kubevirtVersion(): Promise<number> {
     const list = await this.client
       .get<{ items?: { status?: { observedKubeVirtVersion?: string } }[] }>('/apis/kubevirt.io/v1/kubevirts')
       .catch(() => undefined);
     const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(list?.items?.[0]?.status?.observedKubeVirtVersion ?? '');
-    const version = m ? Number(m[1]) * 1_000_000 + Number(m[2]) * 1000 + Number(m[3]) : 0;
-    return { hypervisorType: 'KubeVirt', hypervisorVersion: version };
+    return m ? Number(m[1]) * 1_000_000 + Number(m[2]) * 1000 + Number(m[3]) : 0;
   }
 
   private async vmsWhere(selector: string): Promise<V1VirtualMachine[]> {

@@ -240,6 +240,8 @@ describe('KubeVirt driver: servers as KubeVirt VirtualMachines (real apiserver, 
   });
 
   it('a KubeVirt host whose node has no KubeVirt (no kubevirt.io/schedulable) is down and never chosen', async () => {
+    const up = await client.get<ComputeHost>(objectPath(COMPUTE_HOSTS, 'kv-a'));
+    expect(up.status).to.include({ driver: 'kubevirt', state: 'up', hypervisorType: 'KubeVirt' });
     const ch = await client.get<ComputeHost>(objectPath(COMPUTE_HOSTS, 'kv-none'));
     expect(ch.status?.driver).to.equal('kubevirt');
     expect(ch.status?.state).to.equal('down');

@@ -4,7 +4,7 @@
 import type { Server } from '../../api/v1alpha1/index.ts';
 import { fault, withStates } from '../../compute/server.ts';
 import { writeServerStatus } from '../../controllers/server.ts';
-import type { KubeClient } from '../../kube/client.ts';
+import { type KubeClient, isConflict, isNotFound } from '../../kube/client.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import { UUID_LABEL } from './manifest.ts';
 import { addressesOf, faultOf, novaStates, type Vmi } from './status.ts';
@@ -58,8 +58,13 @@ export async function syncPowerStates(d: {
   for (const s of ours) {
     const next = syncedStatus(s.status!, byUuid.get(s.metadata.uid), now);
     if (!next) continue;
-    await writeServerStatus(d.client, s, next, d.clock);
-    updated.push(`${s.metadata.namespace}/${s.metadata.name}`);
+    try {
+      await writeServerStatus(d.client, s, next, d.clock);
+      updated.push(`${s.metadata.namespace}/${s.metadata.name}`);
+    } catch (err) {
+      // The server changed since the cache saw it (an action began): the next pass looks again.
+      if (!isConflict(err) && !isNotFound(err)) throw err;
+    }
   }
   return updated;
 }
