@@ -27,6 +27,10 @@ tools: ## Build kube-apiserver, kubectl, etcd and helm from the Go module proxy 
 crds: $(NODE_DEPS) ## Generate crds/ and docs/api.md from the TypeScript kind definitions
 	node operator/src/api/crdgen.ts
 
+.PHONY: kubevirt-crds
+kubevirt-crds: $(NODE_DEPS) ## Generate KubeVirt's CRDs for the tests (e2e/testdata/kubevirt) from its published API models
+	node hack/kubevirt-crds.ts
+
 .PHONY: check-crds
 check-crds: $(NODE_DEPS) ## Fail if crds/ differs from what `make crds` writes
 	node operator/src/api/crdgen.ts --check

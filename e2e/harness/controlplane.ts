@@ -203,16 +203,16 @@ export class ControlPlane {
   }
 
   /**
-   * Applies every CRD in crds/ with kubectl, as a user installs them, and waits until each is
+   * Applies every CRD in dir (default crds/, served at version) with kubectl, as a user installs them, and waits until each is
    * Established and its storage serves lists (for a moment after Established the apiserver
    * answers 429 "storage is (re)initializing"). client-node's typed API is not used to apply
    * them: it drops schema keys it has no model field for, such as `default` and
    * `x-kubernetes-validations`.
    */
-  async installCRDs(): Promise<void> {
-    const applied = await this.kubectl(['apply', '--server-side', '-f', crdsDir]);
-    if (applied.code !== 0) throw new Error(`envtest: applying crds/ failed: ${applied.stderr}`);
-    const crds = readdirSync(crdsDir)
+  async installCRDs(dir = crdsDir, version = VERSION): Promise<void> {
+    const applied = await this.kubectl(['apply', '--server-side', '-f', dir]);
+    if (applied.code !== 0) throw new Error(`envtest: applying ${dir} failed: ${applied.stderr}`);
+    const crds = readdirSync(dir)
       .filter((f) => f.endsWith('.yaml'))
       .map((f) => f.slice(0, -'.yaml'.length));
     const established = await this.kubectl([
@@ -225,7 +225,7 @@ export class ControlPlane {
     const deadline = Date.now() + 30_000;
     for (const name of crds) {
       const [plural, ...group] = name.split('.');
-      const url = `${this.server}/apis/${group.join('.')}/${VERSION}/${plural}?limit=1`;
+      const url = `${this.server}/apis/${group.join('.')}/${version}/${plural}?limit=1`;
       while ((await httpGet(url, this.tokens.get('admin')).catch(() => 0)) !== 200) {
         if (Date.now() > deadline) throw new Error(`envtest: ${name} not served within 30 s`);
         await sleep(50);

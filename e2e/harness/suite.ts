@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { type DeepPartial, type OperatorConfig, loadConfig } from '../../operator/src/config.ts';
 import { KubeClient } from '../../operator/src/kube/client.ts';
-import { Operator } from '../../operator/src/operator.ts';
+import { Operator, type OperatorOptions } from '../../operator/src/operator.ts';
 import { ControlPlane } from './controlplane.ts';
 import { createNamespace, waitForHostsUp } from './fixtures.ts';
 
@@ -28,10 +28,15 @@ export interface OperatorSuiteOptions {
   config?: DeepPartial<OperatorConfig>;
   /** Wait until this many compute hosts are up before the tests run. */
   hostsUp?: number;
+  /** More CRDs to install, as [directory, served version] (e.g. KubeVirt's). */
+  crds?: [string, string][];
+  /** Operator options over the suite's (e.g. the KubeVirt driver's subresource client). */
+  operator?: Pick<OperatorOptions, 'kubevirtSubresources'>;
 }
 
 export async function startOperatorSuite(options: OperatorSuiteOptions = {}): Promise<OperatorSuite> {
   const cp = await ControlPlane.start();
+  for (const [dir, version] of options.crds ?? []) await cp.installCRDs(dir, version);
   const client = await KubeClient.create(cp.kubeConfig);
   const stateDir = mkdtempSync(join(tmpdir(), 'kova-fake-'));
   for (const ns of ['kova-system', ...(options.namespaces ?? [])]) await createNamespace(client, ns);
@@ -47,6 +52,7 @@ export async function startOperatorSuite(options: OperatorSuiteOptions = {}): Pr
     kubeConfig: cp.kubeConfig,
     config,
     log: pino({ level: process.env.KOVA_TEST_LOG ?? 'warn' }),
+    ...options.operator,
   });
   const running = operator.run();
   if (options.hostsUp) await waitForHostsUp(client, options.hostsUp);

@@ -27,6 +27,8 @@ export interface ComputeConfig {
   shelved_offload_time: number;
   /** Whether a resize may stay on the same host. */
   allow_resize_to_same_host: boolean;
+  /** Seconds between syncs of the hypervisor's power states onto servers (KubeVirt driver); 0: never. */
+  sync_power_state_interval: number;
 }
 
 export interface FakeDriverConfig {
@@ -37,6 +39,13 @@ export interface FakeDriverConfig {
   failOnHosts: string[];
   /** Operations the fake driver lacks (to see how Kova answers a driver without one). */
   unsupported: DriverOperation[];
+}
+
+export interface KubeVirtDriverConfig {
+  /** Run the KubeVirt driver for nodes labelled compute.kova.io/driver=kubevirt. */
+  enabled: boolean;
+  /** How long the driver waits for KubeVirt to carry out a step (start, stop, migrate...). */
+  timeoutSeconds: number;
 }
 
 export interface OperatorConfig {
@@ -56,6 +65,7 @@ export interface OperatorConfig {
   schedulerConfigFile?: string;
   compute: ComputeConfig;
   fake: FakeDriverConfig;
+  kubevirt: KubeVirtDriverConfig;
   /** Workers of the server controller and compute manager. */
   workers: number;
   logLevel: string;
@@ -82,8 +92,10 @@ export const DEFAULT_CONFIG: OperatorConfig = {
     resize_confirm_window: 0,
     shelved_offload_time: 0,
     allow_resize_to_same_host: false,
+    sync_power_state_interval: 600,
   },
   fake: { enabled: false, stateDir: '/var/lib/kova/fake', spawnDelayMs: 0, failOnHosts: [], unsupported: [] },
+  kubevirt: { enabled: true, timeoutSeconds: 300 },
   workers: 4,
   logLevel: 'info',
 };

@@ -44,7 +44,11 @@ import {
   writeActionStatus,
 } from './controllers/serveraction.ts';
 import { resolveServerGroup } from './compute/server.ts';
+import type { VirtDriver } from './drivers/driver.ts';
 import { FakeDriver } from './drivers/fake.ts';
+import { KubeVirtDriver, type SubresourceClient } from './drivers/kubevirt/driver.ts';
+import { KUBEVIRT_SCHEDULABLE_LABEL } from './drivers/kubevirt/manifest.ts';
+import { syncPowerStates } from './drivers/kubevirt/sync.ts';
 import { KubeClient, type KubeObject } from './kube/client.ts';
 import { patchStatus, replaceStatus } from './kube/writes.ts';
 import { API_VERSION } from './api/kind.ts';
@@ -55,7 +59,7 @@ import { EventRecorder } from './runtime/events.ts';
 import { Informer, type InformerOptions } from './runtime/informer.ts';
 import { LeaderElector } from './runtime/leaderelection.ts';
 import { RuntimeMetrics } from './runtime/metrics.ts';
-import { SchedulerCache } from './scheduler/cache.ts';
+import { SchedulerCache, hostInventory } from './scheduler/cache.ts';
 import { loadSchedulerConfig, validateSchedulerConfig, watchSchedulerConfig } from './scheduler/config.ts';
 import { type SchedulerPlugins, buildPlugins } from './scheduler/registry.ts';
 import { schedulerReconciler } from './scheduler/scheduler.ts';
@@ -67,17 +71,26 @@ export interface OperatorOptions {
   log: Logger;
   clock?: Clock;
   metrics?: RuntimeMetrics;
+  /** How the KubeVirt driver reaches virt-api's subresources (default: through the apiserver). */
+  kubevirtSubresources?: SubresourceClient;
   /** Called when leadership is lost; the process should exit (default: nothing). */
   onLostLeadership?: () => void;
 }
 
 const ORPHAN_SWEEP_MS = 60_000;
 
+/** An in-process driver and which of its nodes report (heartbeat) as up. */
+interface DriverService {
+  driver: VirtDriver;
+  reports: (n: Node) => boolean;
+}
+
 export class Operator {
   readonly identity: string;
   readonly metrics: RuntimeMetrics;
   readonly client: KubeClient;
   readonly fakeDriver?: FakeDriver;
+  readonly kubevirtDriver?: KubeVirtDriver;
   readonly informers: {
     servers: Informer<Server>;
     flavors: Informer<Flavor>;
@@ -152,6 +165,25 @@ export class Operator {
         spawnDelayMs: config.fake.spawnDelayMs,
         failOnHosts: config.fake.failOnHosts,
         unsupported: config.fake.unsupported,
+      });
+    }
+    if (config.kubevirt.enabled) {
+      const { computeHosts, images } = this.informers;
+      this.kubevirtDriver = new KubeVirtDriver({
+        client,
+        ...(options.kubevirtSubresources ? { subresources: options.kubevirtSubresources } : {}),
+        ratios: (host) => {
+          const ch = computeHosts.get(host);
+          const inv = ch && hostInventory(ch, config.compute);
+          return (
+            inv?.ratios ?? {
+              vcpus: config.compute.cpu_allocation_ratio,
+              memoryMb: config.compute.ram_allocation_ratio,
+            }
+          );
+        },
+        images: () => images.list(),
+        timeoutMs: config.kubevirt.timeoutSeconds * 1000,
       });
     }
   }
@@ -415,54 +447,104 @@ export class Operator {
         .run(signal),
     ];
 
-    if (this.fakeDriver) {
-      const fakeHosts = () =>
-        nodes
-          .list()
-          .filter((n) => n.metadata.labels?.[DRIVER_LABEL] === 'fake')
-          .map((n) => n.metadata.name!);
-      const deps: ComputeManagerDeps = {
+    const drivers: DriverService[] = [];
+    if (this.fakeDriver) drivers.push({ driver: this.fakeDriver, reports: () => true });
+    if (this.kubevirtDriver) {
+      // A KubeVirt node reports (so its host is up and schedulable) only while KubeVirt marks it
+      // schedulable, i.e. virt-handler runs there: a node without KubeVirt is never chosen.
+      drivers.push({
+        driver: this.kubevirtDriver,
+        reports: (n) => n.metadata.labels?.[KUBEVIRT_SCHEDULABLE_LABEL] === 'true',
+      });
+    }
+    const compute = { servers, serverActions, images, nodes, events, base };
+    for (const service of drivers) running.push(...this.serveDriver(signal, service, compute));
+    const syncEvery = config.compute.sync_power_state_interval;
+    if (this.kubevirtDriver && syncEvery > 0) {
+      // What KubeVirt did by itself (a guest shut down, a VMI failed) shows on the servers.
+      const sync = {
         client: this.client,
-        driver: this.fakeDriver,
-        servers,
-        ownsHost: (h) => nodes.get(h)?.metadata.labels?.[DRIVER_LABEL] === 'fake',
-        hosts: fakeHosts,
-        maxAttempts: () => this.plugins.config.max_attempts,
-        actions: () => serverActions.list(),
-        shelvedOffloadTime: () => config.compute.shelved_offload_time,
-        images: () => images.list(),
-        createSnapshotImage: (s, name, metadata, size, checksum) =>
-          this.createSnapshotImage(s, name, metadata, size, checksum),
-        events,
-        ...base,
+        servers: () => servers.list(),
+        ownsHost: (h: string) => nodes.get(h)?.metadata.labels?.[DRIVER_LABEL] === 'kubevirt',
+        clock: this.clock,
       };
-      const compute = new Controller({
-        ...base,
-        name: 'compute-fake',
-        workers: config.workers,
-        reconcile: computeReconciler(deps),
-      })
-        .watch(servers, serverKey)
-        .watch(serverActions, (a) => [`${a.metadata.namespace}/${a.spec.server}`]);
-      running.push(compute.run(signal));
       running.push(
-        this.periodic(signal, config.compute.report_interval * 1000, () => this.heartbeat(fakeHosts())),
+        this.periodic(signal, syncEvery * 1000, () => syncPowerStates(sync).then(() => undefined)),
       );
-      // A node just labelled for the fake driver reports at once, not at the next interval.
-      const reported = new Set<string>();
-      const reportNew = (n: Node) => {
-        const name = n.metadata.name!;
-        if (signal.aborted || reported.has(name) || n.metadata.labels?.[DRIVER_LABEL] !== 'fake') return;
-        reported.add(name);
-        this.heartbeat([name]).catch((err: unknown) =>
-          this.log.warn({ err, host: name }, 'first heartbeat failed'),
-        );
-      };
-      nodes.addHandler({ add: reportNew, update: (_old, n) => reportNew(n) });
-      running.push(this.periodic(signal, ORPHAN_SWEEP_MS, () => sweepOrphans(deps).then(() => undefined)));
     }
     await Promise.all(running);
     this.leadingSince = undefined;
+  }
+
+  /**
+   * The compute manager of one in-process driver for the nodes labelled with its type: builds,
+   * actions and deletes of their servers, heartbeats of the nodes that `reports`, orphan sweeps.
+   */
+  private serveDriver(
+    signal: AbortSignal,
+    { driver, reports }: DriverService,
+    c: {
+      servers: Informer<Server>;
+      serverActions: Informer<ServerAction>;
+      images: Informer<Image>;
+      nodes: Informer<Node>;
+      events: EventRecorder;
+      base: { clock: Clock; log: Logger; metrics: RuntimeMetrics };
+    },
+  ): Promise<void>[] {
+    const { config } = this.options;
+    const { servers, serverActions, images, nodes, events, base } = c;
+    const ours = (n: Node | undefined) => n?.metadata.labels?.[DRIVER_LABEL] === driver.type;
+    const hosts = () =>
+      nodes
+        .list()
+        .filter(ours)
+        .map((n) => n.metadata.name!);
+    const reporting = () =>
+      nodes
+        .list()
+        .filter((n) => ours(n) && reports(n))
+        .map((n) => n.metadata.name!);
+    const deps: ComputeManagerDeps = {
+      client: this.client,
+      driver,
+      servers,
+      ownsHost: (h) => ours(nodes.get(h)),
+      hosts,
+      maxAttempts: () => this.plugins.config.max_attempts,
+      actions: () => serverActions.list(),
+      shelvedOffloadTime: () => config.compute.shelved_offload_time,
+      images: () => images.list(),
+      createSnapshotImage: (s, name, metadata, size, checksum) =>
+        this.createSnapshotImage(s, name, metadata, size, checksum),
+      events,
+      ...base,
+    };
+    const serverKey = (s: Server) => [`${s.metadata.namespace}/${s.metadata.name}`];
+    const compute = new Controller({
+      ...base,
+      name: `compute-${driver.type}`,
+      workers: config.workers,
+      reconcile: computeReconciler(deps),
+    })
+      .watch(servers, serverKey)
+      .watch(serverActions, (a) => [`${a.metadata.namespace}/${a.spec.server}`]);
+    // A node just labelled for this driver reports at once, not at the next interval.
+    const reported = new Set<string>();
+    const reportNew = (n: Node) => {
+      const name = n.metadata.name!;
+      if (signal.aborted || reported.has(name) || !ours(n) || !reports(n)) return;
+      reported.add(name);
+      this.heartbeat(driver, [name]).catch((err: unknown) =>
+        this.log.warn({ err, host: name }, 'first heartbeat failed'),
+      );
+    };
+    nodes.addHandler({ add: reportNew, update: (_old, n) => reportNew(n) });
+    return [
+      compute.run(signal),
+      this.periodic(signal, config.compute.report_interval * 1000, () => this.heartbeat(driver, reporting())),
+      this.periodic(signal, ORPHAN_SWEEP_MS, () => sweepOrphans(deps).then(() => undefined)),
+    ];
   }
 
   /**
@@ -501,15 +583,15 @@ export class Operator {
   }
 
   private heartbeats?: Heartbeats;
-  private async heartbeat(hosts: string[]): Promise<void> {
+  private async heartbeat(driver: VirtDriver, hosts: string[]): Promise<void> {
     this.heartbeats ??= new Heartbeats(this.client, this.options.config.namespace, this.identity, this.clock);
     const duration = this.options.config.compute.service_down_time;
     await Promise.all(hosts.map((h) => this.heartbeats!.beat(h, duration)));
     // The service's report also says what the hypervisor is (Nova's update_available_resource).
     for (const h of hosts) {
       const ch = this.informers.computeHosts.get(h);
-      if (!ch || !this.fakeDriver) continue;
-      const info = await this.fakeDriver.hostInfo();
+      if (!ch) continue;
+      const info = await driver.hostInfo(h);
       if (
         ch.status?.hypervisorType === info.hypervisorType &&
         ch.status.hypervisorVersion === info.hypervisorVersion
