@@ -227,6 +227,21 @@ export class KubeVirtDriver implements VirtDriver {
 
   async spawn(instance: Instance): Promise<SpawnResult> {
     const existing = (await this.vmsWhere(`${UUID_LABEL}=${instance.uuid}`))[0];
+    if (existing && existing.metadata?.labels?.[HOST_LABEL] !== instance.host) {
+      // Evacuate: the VM's host failed, and its guest with it. Its VMI there is discarded (at
+      // once: the node will not confirm a graceful stop) and the VM re-pinned to instance.host.
+      await this.setRunStrategy(existing, STOPPED);
+      await this.client
+        .request(
+          'DELETE',
+          objectPath(VIRTUAL_MACHINE_INSTANCES, existing.metadata!.name!, existing.metadata!.namespace!),
+          {
+            body: { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0 },
+          },
+        )
+        .catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      await this.respec(existing, instance, true);
+    }
     const vm = existing ?? (await this.createVm(await this.manifest(instance, true)));
     // Up when running with an address (KubeVirt reports the interfaces once the guest agent or
     // the pod network tells it); a failed VMI is a build failure, rescheduled by the compute manager.

@@ -442,6 +442,40 @@ describe('KubeVirt driver: servers as KubeVirt VirtualMachines (real apiserver, 
     expect((await getVm(client, 'web-1')).metadata!.labels![HOST_LABEL]).to.equal(to);
   });
 
+  it("evacuate re-pins the VM of a down host's server to another host, where a new VMI runs it", async () => {
+    await createServer(client, NS, serverManifest('evac', 'm1.small', 'cirros'));
+    const before = await settled(client, 'evac', 'ACTIVE');
+    const source = before.status!.host!;
+    const oldVmi = (await getVmi(client, 'evac'))!.metadata!.uid;
+    await client.patch(objectPath(COMPUTE_HOSTS, source), { spec: { forcedDown: true } });
+    await eventually(
+      'forced down seen',
+      async () => suite.operator.informers.computeHosts.get(source)?.spec.forcedDown,
+    );
+    try {
+      const act = await runAction(client, NS, 'evac', 'evacuate', { admin: true });
+      expect(act.status!.phase, act.status!.message).to.equal('Succeeded');
+      const after = await settled(client, 'evac', 'ACTIVE');
+      const dest = after.status!.host!;
+      expect(dest).to.not.equal(source);
+      const vm = await getVm(client, 'evac');
+      expect(vm.metadata!.labels![HOST_LABEL]).to.equal(dest);
+      expect(
+        vm.spec.template.spec!.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!
+          .nodeSelectorTerms,
+      ).to.deep.equal([{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [dest] }] }]);
+      const vmi = (await getVmi(client, 'evac'))!;
+      expect(vmi.metadata!.uid).to.not.equal(oldVmi);
+      expect(vmi.status!.nodeName).to.equal(dest);
+    } finally {
+      await client.patch(objectPath(COMPUTE_HOSTS, source), { spec: { forcedDown: false } });
+      await eventually('source up again', async () => {
+        const ch = await client.get<ComputeHost>(objectPath(COMPUTE_HOSTS, source));
+        return ch.status?.state === 'up' && !ch.spec.forcedDown;
+      });
+    }
+  });
+
   it("a VMI that fails to start is a build failure: rescheduled, then ERROR with KubeVirt's reason as the fault", async () => {
     kubevirt.failVmi = (vm) =>
       vm.metadata!.name === 'doomed' ? 'virt-launcher: failed to start QEMU' : undefined;
