@@ -10,7 +10,7 @@ import type { V1VirtualMachine, V1VirtualMachineInstanceMigration } from './type
 import { API_VERSION } from '../../api/kind.ts';
 import type { Image, Keypair, Server } from '../../api/v1alpha1/index.ts';
 import { KEYPAIRS } from '../../controllers/keypair.ts';
-import { SERVERS } from '../../controllers/server.ts';
+import { SERVERS, USER_ANNOTATION } from '../../controllers/server.ts';
 import { type KubeClient, isAlreadyExists, isNotFound } from '../../kube/client.ts';
 import { PODS, type Resource, collectionPath, objectPath } from '../../kube/resources.ts';
 import {
@@ -198,7 +198,11 @@ export class KubeVirtDriver implements VirtDriver {
     let keysSecret: string | undefined;
     if (server.spec.keyName) {
       const keypairs = await this.client.list<Keypair>(collectionPath(KEYPAIRS));
-      const kp = keypairs.items.find((k) => k.spec.name === server.spec.keyName);
+      // A keypair is its user's (Nova's key_name is looked up for the server's user_id).
+      const user = server.metadata.annotations?.[USER_ANNOTATION];
+      const kp = keypairs.items.find(
+        (k) => k.spec.name === server.spec.keyName && (!user || k.spec.user === user),
+      );
       if (!kp) throw new BuildFailure(`Keypair ${server.spec.keyName} could not be found.`);
       keysSecret = `${name}-keys`;
       await this.client

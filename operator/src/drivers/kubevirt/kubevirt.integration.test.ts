@@ -8,7 +8,7 @@ import type { ComputeHost, Server, ServerAction } from '../../api/v1alpha1/index
 import { SERVER_ACTIONS } from '../../controllers/serveraction.ts';
 import { COMPUTE_HOSTS } from '../../controllers/computehost.ts';
 import { KEYPAIRS } from '../../controllers/keypair.ts';
-import { IMAGES, SERVERS } from '../../controllers/server.ts';
+import { IMAGES, SERVERS, USER_ANNOTATION } from '../../controllers/server.ts';
 import type { KubeError } from '../../kube/client.ts';
 import { type KubeClient, isNotFound } from '../../kube/client.ts';
 import { NODES, collectionPath, objectPath } from '../../kube/resources.ts';
@@ -47,6 +47,7 @@ const NS = 'kv';
 const KUBEVIRT_CRDS =
   process.env.KOVA_KUBEVIRT_CRDS ?? join(import.meta.dirname, '../../../../e2e/testdata/kubevirt');
 const SSH_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIqEr+cwqUU4w648xqk85LraLVfmI9Vz3ZYqnrrCyUxX demo@kova';
+const OTHER_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ0vMallorysKeyMallorysKeyMallorysKeyMal mallory@kova';
 const CONTAINER_DISK = 'quay.io/containerdisks/cirros:0.6.2';
 const FEDORA_DISK = 'quay.io/containerdisks/fedora:41';
 
@@ -108,6 +109,13 @@ describe('KubeVirt driver: servers as KubeVirt VirtualMachines (real apiserver, 
           metadata: { name: 'demo-key' },
           spec: { name: 'demo-key', user: 'demo', type: 'ssh', publicKey: SSH_KEY },
         });
+        // Another user's keypair of the same name: never the one injected for demo's server.
+        await c.create(collectionPath(KEYPAIRS), {
+          apiVersion: API_VERSION,
+          kind: 'Keypair',
+          metadata: { name: 'a-mallory-key' }, // listed first,
+          spec: { name: 'demo-key', user: 'mallory', type: 'ssh', publicKey: OTHER_KEY },
+        });
         kubevirt = new FakeKubeVirt(c);
         subresources = await kubevirt.start();
       },
@@ -160,6 +168,7 @@ describe('KubeVirt driver: servers as KubeVirt VirtualMachines (real apiserver, 
 
   it('a server on a KubeVirt host is a VirtualMachine pinned to the chosen node, with the flavor, image and cloud-init payload', async () => {
     const s = serverManifest('web-1', 'm1.small', 'cirros');
+    s.metadata.annotations = { [USER_ANNOTATION]: 'demo' };
     s.spec = {
       ...s.spec,
       keyName: 'demo-key',
