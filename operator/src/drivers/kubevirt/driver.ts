@@ -86,6 +86,9 @@ export interface KubeVirtDriverOptions {
   pollMs?: number;
 }
 
+/** On a VM being moved (cold migration, resize): whether it is to run again afterwards. */
+const MOVE_ANNOTATION = 'compute.kova.io/moving';
+
 /** Pod-network addresses are Nova's 'private' network. */
 const NETWORK = 'private';
 
@@ -424,8 +427,25 @@ export class KubeVirtDriver implements VirtDriver {
     if (host !== fromHost && host !== instance.host) {
       throw new DriverError(`Instance ${instance.uuid} could not be found on host ${fromHost}.`);
     }
-    const running = vm.spec?.runStrategy !== STOPPED;
+    const pending = vm.metadata?.annotations?.[MOVE_ANNOTATION];
+    const domain = vm.spec.template.spec?.domain;
+    const done =
+      !pending &&
+      host === instance.host &&
+      domain?.cpu?.sockets === instance.flavor.vcpus &&
+      domain.memory?.guest === `${instance.flavor.ram}Mi`;
+    if (done) return;
+    // Whether it ran before the move, remembered on the VM: a retry after a crash between the
+    // stop and the start still knows.
+    const running = pending ? pending === 'running' : vm.spec.runStrategy !== STOPPED;
+    const path = objectPath(VIRTUAL_MACHINES, vm.metadata!.name!, vm.metadata!.namespace!);
+    if (!pending) {
+      await this.client.patch(path, {
+        metadata: { annotations: { [MOVE_ANNOTATION]: running ? 'running' : 'stopped' } },
+      });
+    }
     await this.respec(vm, instance, running);
+    await this.client.patch(path, { metadata: { annotations: { [MOVE_ANNOTATION]: null } } });
   }
 
   async liveMigrate(host: string, uuid: string, toHost: string): Promise<void> {

@@ -445,7 +445,30 @@ describe('KubeVirt driver: servers as KubeVirt VirtualMachines (real apiserver, 
     expect(
       spec.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms,
     ).to.deep.equal([{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [to] }] }]);
-    expect((await getVmi(client, 'web-1'))!.status!.nodeName).to.equal(to);
+    const vmi = (await getVmi(client, 'web-1'))!;
+    expect(vmi.status!.nodeName).to.equal(to);
+    expect(vm.metadata!.annotations ?? {}).to.not.have.property('compute.kova.io/moving');
+    // Idempotent: the move asked again (a retry after a crash) leaves the running VM alone.
+    const f = resized.status!.flavor!;
+    await suite.operator.kubevirtDriver!.migrate(
+      {
+        uuid: resized.metadata.uid!,
+        key: `${NS}/web-1`,
+        displayName: 'web-1',
+        host: to,
+        flavor: {
+          name: f.name,
+          vcpus: f.vcpus,
+          ram: f.ram,
+          disk: f.disk,
+          ephemeral: f.ephemeral,
+          swap: f.swap,
+        },
+        imageRef: resized.status!.image!.id,
+      },
+      from,
+    );
+    expect((await getVmi(client, 'web-1'))!.metadata!.uid).to.equal(vmi.metadata!.uid);
     expect((await runAction(client, NS, 'web-1', 'confirmResize')).status!.phase).to.equal('Succeeded');
     await settled(client, 'web-1', 'ACTIVE');
     expect((await getVm(client, 'web-1')).metadata!.labels![HOST_LABEL]).to.equal(to);
