@@ -40,7 +40,7 @@ import {
   type RootDiskSource,
   type RunStrategy,
 } from './manifest.ts';
-import { addressesOf, faultOf, powerStateOf, type Vmi } from './status.ts';
+import { addressesOf, faultOf, launchedAt, powerStateOf, type Vmi } from './status.ts';
 
 const kv = (plural: string): Resource => ({ group: 'kubevirt.io', version: 'v1', plural, namespaced: true });
 export const VIRTUAL_MACHINES = kv('virtualmachines');
@@ -540,15 +540,13 @@ export class KubeVirtDriver implements VirtDriver {
     const memory = Number.parseInt(domain.memory?.guest ?? '0', 10);
     const nics = vmi?.status?.interfaces ?? [];
     const disks = domain.devices.disks ?? [];
-    const started = vmi?.status?.phaseTransitionTimestamps?.find((t) => t.phase === 'Running');
+    const started = launchedAt(vmi);
     return {
       state: powerStateOf(vmi),
       driver: 'kubevirt',
       hypervisor: 'kvm',
       hypervisor_os: 'linux',
-      uptime: started?.phaseTransitionTimestamp
-        ? Math.floor((Date.now() - Date.parse(started.phaseTransitionTimestamp)) / 1000)
-        : null,
+      uptime: vmi && started ? Math.floor((Date.now() - Date.parse(started)) / 1000) : null,
       config_drive: true,
       num_cpus: vcpus,
       num_disks: disks.length,

@@ -360,6 +360,7 @@ describe('KubeVirt driver: servers as KubeVirt VirtualMachines (real apiserver, 
       config_drive: true,
     });
     expect(d.memory_details).to.deep.equal({ maximum: 3072, used: null });
+    expect(d.uptime).to.be.a('number').and.at.least(0);
     const vmi = (await getVmi(client, 'web-1'))!;
     expect((d.nic_details as { mac_address: string }[])[0]!.mac_address).to.equal(
       vmi.status!.interfaces![0]!.mac,
