@@ -450,21 +450,13 @@ describe('KubeVirt driver: servers as KubeVirt VirtualMachines (real apiserver, 
     expect(vmi.status!.nodeName).to.equal(to);
     expect(vm.metadata!.annotations ?? {}).to.not.have.property('compute.kova.io/moving');
     // Idempotent: the move asked again (a retry after a crash) leaves the running VM alone.
-    const f = resized.status!.flavor!;
     await suite.operator.kubevirtDriver!.migrate(
       {
         uuid: resized.metadata.uid!,
         key: `${NS}/web-1`,
         displayName: 'web-1',
         host: to,
-        flavor: {
-          name: f.name,
-          vcpus: f.vcpus,
-          ram: f.ram,
-          disk: f.disk,
-          ephemeral: f.ephemeral,
-          swap: f.swap,
-        },
+        flavor: resized.status!.flavor!,
         imageRef: resized.status!.image!.id,
       },
       from,
