@@ -18,6 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
 import {
+  VIRTUAL_MACHINES,
   VIRTUAL_MACHINE_INSTANCES,
   VIRTUAL_MACHINE_INSTANCE_MIGRATIONS,
   kubeSubresources,
@@ -191,9 +192,10 @@ export class FakeKubeVirt {
 
   private async setStatus(vmi: Vmi, status: Partial<NonNullable<Vmi['status']>>): Promise<void> {
     const { name, namespace } = vmi.metadata!;
-    await this.client.patch(objectPath(VIRTUAL_MACHINE_INSTANCES, name!, namespace!, 'status'), {
-      status,
-    });
+    // A VMI deleted meanwhile (a stop, restart or evacuate) is simply gone.
+    await this.client
+      .patch(objectPath(VIRTUAL_MACHINE_INSTANCES, name!, namespace!, 'status'), { status })
+      .catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
   }
 
   private async run(): Promise<void> {
@@ -253,7 +255,7 @@ export class FakeKubeVirt {
       await this.advance(vm, vmi);
     }
     for (const mig of (await this.client.list<V1VirtualMachineInstanceMigration>(ALL_VMIMS)).items) {
-      if (!mig.status?.phase) await this.migrate(mig, vmByKey);
+      if (!mig.status?.phase) await this.migrate(mig);
     }
   }
 
@@ -299,10 +301,7 @@ export class FakeKubeVirt {
   }
 
   /** virt-controller's migration: to the selected node, if the VMI's node affinity allows it. */
-  private async migrate(
-    mig: V1VirtualMachineInstanceMigration,
-    vms: Map<string, V1VirtualMachine>,
-  ): Promise<void> {
+  private async migrate(mig: V1VirtualMachineInstanceMigration): Promise<void> {
     const ns = mig.metadata!.namespace!;
     const vmi = await this.getVmi(ns, mig.spec.vmiName!);
     const target = mig.spec.addedNodeSelector?.['kubernetes.io/hostname'];
@@ -311,7 +310,10 @@ export class FakeKubeVirt {
         status: { phase },
       });
     // KubeVirt live-updates the VMI's node affinity from its VM before the target pod is scheduled.
-    const affinity = vms.get(`${ns}/${mig.spec.vmiName}`)?.spec.template.spec?.affinity;
+    const vm = await this.client
+      .get<V1VirtualMachine>(objectPath(VIRTUAL_MACHINES, mig.spec.vmiName!, ns))
+      .catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    const affinity = vm?.spec.template.spec?.affinity;
     if (
       !vmi ||
       vmi.status?.phase !== 'Running' ||
