@@ -29,7 +29,7 @@ import type {
   V1VirtualMachineInstance,
   V1VirtualMachineInstanceMigration,
 } from '../../operator/src/drivers/kubevirt/types.ts';
-import { KubeClient, isNotFound } from '../../operator/src/kube/client.ts';
+import { KubeClient, isAlreadyExists, isNotFound } from '../../operator/src/kube/client.ts';
 import { collectionPath, objectPath } from '../../operator/src/kube/resources.ts';
 
 export interface VirtApiRequest {
@@ -58,6 +58,9 @@ function affinityNodes(spec: Vmi['spec']): string[] {
 }
 
 let addresses = 0;
+
+/** The driver changed the object since this pass listed it: the next pass sees the new state. */
+const raced = (e: unknown) => (isNotFound(e) || isAlreadyExists(e) ? undefined : Promise.reject(e));
 
 export class FakeKubeVirt {
   readonly requests: VirtApiRequest[] = [];
@@ -219,29 +222,31 @@ export class FakeKubeVirt {
       const { name, namespace } = vm.metadata!;
       const runs = vm.spec.runStrategy === 'Always' || vm.spec.runStrategy === 'RerunOnFailure';
       if (runs && !vmi) {
-        await this.client.request('POST', collectionPath(VIRTUAL_MACHINE_INSTANCES, namespace), {
-          body: {
-            apiVersion: 'kubevirt.io/v1',
-            kind: 'VirtualMachineInstance',
-            metadata: {
-              name,
-              labels: vm.spec.template.metadata?.labels,
-              ownerReferences: [
-                {
-                  apiVersion: 'kubevirt.io/v1',
-                  kind: 'VirtualMachine',
-                  name: name!,
-                  uid: vm.metadata!.uid!,
-                  controller: true,
-                },
-              ],
+        await this.client
+          .request('POST', collectionPath(VIRTUAL_MACHINE_INSTANCES, namespace), {
+            body: {
+              apiVersion: 'kubevirt.io/v1',
+              kind: 'VirtualMachineInstance',
+              metadata: {
+                name,
+                labels: vm.spec.template.metadata?.labels,
+                ownerReferences: [
+                  {
+                    apiVersion: 'kubevirt.io/v1',
+                    kind: 'VirtualMachine',
+                    name: name!,
+                    uid: vm.metadata!.uid!,
+                    controller: true,
+                  },
+                ],
+              },
+              spec: vm.spec.template.spec,
             },
-            spec: vm.spec.template.spec,
-          },
-          query: { fieldValidation: 'Strict' },
-        });
+            query: { fieldValidation: 'Strict' },
+          })
+          .catch(raced);
       } else if (vm.spec.runStrategy === 'Halted' && vmi) {
-        await this.client.delete(objectPath(VIRTUAL_MACHINE_INSTANCES, name!, namespace));
+        await this.client.delete(objectPath(VIRTUAL_MACHINE_INSTANCES, name!, namespace)).catch(raced);
       }
     }
     for (const vmi of vmis) {
@@ -249,7 +254,7 @@ export class FakeKubeVirt {
       if (!vm || vm.metadata!.uid !== vmi.metadata!.ownerReferences?.[0]?.uid) {
         await this.client
           .delete(objectPath(VIRTUAL_MACHINE_INSTANCES, vmi.metadata!.name!, vmi.metadata!.namespace))
-          .catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+          .catch(raced);
         continue;
       }
       await this.advance(vm, vmi);
