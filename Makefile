@@ -32,8 +32,9 @@ kubevirt-crds: $(NODE_DEPS) ## Generate KubeVirt's CRDs for the tests (e2e/testd
 	node hack/kubevirt-crds.ts
 
 .PHONY: check-crds
-check-crds: $(NODE_DEPS) ## Fail if crds/ differs from what `make crds` writes
+check-crds: $(NODE_DEPS) ## Fail if crds/ (or e2e/testdata/kubevirt) differs from what `make crds` (`make kubevirt-crds`) writes
 	node operator/src/api/crdgen.ts --check
+	node hack/kubevirt-crds.ts --check
 
 .PHONY: lint
 lint: $(NODE_DEPS) check-crds ## Type check, lint and format check

@@ -18,6 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
 import {
+  VIRTUAL_MACHINES,
   VIRTUAL_MACHINE_INSTANCES,
   VIRTUAL_MACHINE_INSTANCE_MIGRATIONS,
   kubeSubresources,
@@ -28,7 +29,7 @@ import type {
   V1VirtualMachineInstance,
   V1VirtualMachineInstanceMigration,
 } from '../../operator/src/drivers/kubevirt/types.ts';
-import { KubeClient, isNotFound } from '../../operator/src/kube/client.ts';
+import { KubeClient, isAlreadyExists, isNotFound } from '../../operator/src/kube/client.ts';
 import { collectionPath, objectPath } from '../../operator/src/kube/resources.ts';
 
 export interface VirtApiRequest {
@@ -57,6 +58,9 @@ function affinityNodes(spec: Vmi['spec']): string[] {
 }
 
 let addresses = 0;
+
+/** The driver changed the object since this pass listed it: the next pass sees the new state. */
+const raced = (e: unknown) => (isNotFound(e) || isAlreadyExists(e) ? undefined : Promise.reject(e));
 
 export class FakeKubeVirt {
   readonly requests: VirtApiRequest[] = [];
@@ -191,9 +195,10 @@ export class FakeKubeVirt {
 
   private async setStatus(vmi: Vmi, status: Partial<NonNullable<Vmi['status']>>): Promise<void> {
     const { name, namespace } = vmi.metadata!;
-    await this.client.patch(objectPath(VIRTUAL_MACHINE_INSTANCES, name!, namespace!, 'status'), {
-      status,
-    });
+    // A VMI deleted meanwhile (a stop, restart or evacuate) is simply gone.
+    await this.client
+      .patch(objectPath(VIRTUAL_MACHINE_INSTANCES, name!, namespace!, 'status'), { status })
+      .catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
   }
 
   private async run(): Promise<void> {
@@ -217,29 +222,31 @@ export class FakeKubeVirt {
       const { name, namespace } = vm.metadata!;
       const runs = vm.spec.runStrategy === 'Always' || vm.spec.runStrategy === 'RerunOnFailure';
       if (runs && !vmi) {
-        await this.client.request('POST', collectionPath(VIRTUAL_MACHINE_INSTANCES, namespace), {
-          body: {
-            apiVersion: 'kubevirt.io/v1',
-            kind: 'VirtualMachineInstance',
-            metadata: {
-              name,
-              labels: vm.spec.template.metadata?.labels,
-              ownerReferences: [
-                {
-                  apiVersion: 'kubevirt.io/v1',
-                  kind: 'VirtualMachine',
-                  name: name!,
-                  uid: vm.metadata!.uid!,
-                  controller: true,
-                },
-              ],
+        await this.client
+          .request('POST', collectionPath(VIRTUAL_MACHINE_INSTANCES, namespace), {
+            body: {
+              apiVersion: 'kubevirt.io/v1',
+              kind: 'VirtualMachineInstance',
+              metadata: {
+                name,
+                labels: vm.spec.template.metadata?.labels,
+                ownerReferences: [
+                  {
+                    apiVersion: 'kubevirt.io/v1',
+                    kind: 'VirtualMachine',
+                    name: name!,
+                    uid: vm.metadata!.uid!,
+                    controller: true,
+                  },
+                ],
+              },
+              spec: vm.spec.template.spec,
             },
-            spec: vm.spec.template.spec,
-          },
-          query: { fieldValidation: 'Strict' },
-        });
+            query: { fieldValidation: 'Strict' },
+          })
+          .catch(raced);
       } else if (vm.spec.runStrategy === 'Halted' && vmi) {
-        await this.client.delete(objectPath(VIRTUAL_MACHINE_INSTANCES, name!, namespace));
+        await this.client.delete(objectPath(VIRTUAL_MACHINE_INSTANCES, name!, namespace)).catch(raced);
       }
     }
     for (const vmi of vmis) {
@@ -247,13 +254,13 @@ export class FakeKubeVirt {
       if (!vm || vm.metadata!.uid !== vmi.metadata!.ownerReferences?.[0]?.uid) {
         await this.client
           .delete(objectPath(VIRTUAL_MACHINE_INSTANCES, vmi.metadata!.name!, vmi.metadata!.namespace))
-          .catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+          .catch(raced);
         continue;
       }
       await this.advance(vm, vmi);
     }
     for (const mig of (await this.client.list<V1VirtualMachineInstanceMigration>(ALL_VMIMS)).items) {
-      if (!mig.status?.phase) await this.migrate(mig, vmByKey);
+      if (!mig.status?.phase) await this.migrate(mig);
     }
   }
 
@@ -299,10 +306,7 @@ export class FakeKubeVirt {
   }
 
   /** virt-controller's migration: to the selected node, if the VMI's node affinity allows it. */
-  private async migrate(
-    mig: V1VirtualMachineInstanceMigration,
-    vms: Map<string, V1VirtualMachine>,
-  ): Promise<void> {
+  private async migrate(mig: V1VirtualMachineInstanceMigration): Promise<void> {
     const ns = mig.metadata!.namespace!;
     const vmi = await this.getVmi(ns, mig.spec.vmiName!);
     const target = mig.spec.addedNodeSelector?.['kubernetes.io/hostname'];
@@ -311,7 +315,10 @@ export class FakeKubeVirt {
         status: { phase },
       });
     // KubeVirt live-updates the VMI's node affinity from its VM before the target pod is scheduled.
-    const affinity = vms.get(`${ns}/${mig.spec.vmiName}`)?.spec.template.spec?.affinity;
+    const vm = await this.client
+      .get<V1VirtualMachine>(objectPath(VIRTUAL_MACHINES, mig.spec.vmiName!, ns))
+      .catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    const affinity = vm?.spec.template.spec?.affinity;
     if (
       !vmi ||
       vmi.status?.phase !== 'Running' ||

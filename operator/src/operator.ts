@@ -467,6 +467,7 @@ export class Operator {
         servers: () => servers.list(),
         ownsHost: (h: string) => nodes.get(h)?.metadata.labels?.[DRIVER_LABEL] === 'kubevirt',
         clock: this.clock,
+        signal,
       };
       running.push(
         this.periodic(signal, syncEvery * 1000, () => syncPowerStates(sync).then(() => undefined)),

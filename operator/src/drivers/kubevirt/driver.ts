@@ -10,7 +10,7 @@ import type { V1VirtualMachine, V1VirtualMachineInstanceMigration } from './type
 import { API_VERSION } from '../../api/kind.ts';
 import type { Image, Keypair, Server } from '../../api/v1alpha1/index.ts';
 import { KEYPAIRS } from '../../controllers/keypair.ts';
-import { SERVERS } from '../../controllers/server.ts';
+import { SERVERS, USER_ANNOTATION } from '../../controllers/server.ts';
 import { type KubeClient, isAlreadyExists, isNotFound } from '../../kube/client.ts';
 import { PODS, type Resource, collectionPath, objectPath } from '../../kube/resources.ts';
 import {
@@ -40,7 +40,7 @@ import {
   type RootDiskSource,
   type RunStrategy,
 } from './manifest.ts';
-import { addressesOf, faultOf, powerStateOf, type Vmi } from './status.ts';
+import { addressesOf, faultOf, launchedAt, powerStateOf, type Vmi } from './status.ts';
 
 const kv = (plural: string): Resource => ({ group: 'kubevirt.io', version: 'v1', plural, namespaced: true });
 export const VIRTUAL_MACHINES = kv('virtualmachines');
@@ -85,6 +85,9 @@ export interface KubeVirtDriverOptions {
   timeoutMs?: number;
   pollMs?: number;
 }
+
+/** On a VM being moved (cold migration, resize): whether it is to run again afterwards. */
+const MOVE_ANNOTATION = 'compute.kova.io/moving';
 
 /** Pod-network addresses are Nova's 'private' network. */
 const NETWORK = 'private';
@@ -198,7 +201,11 @@ export class KubeVirtDriver implements VirtDriver {
     let keysSecret: string | undefined;
     if (server.spec.keyName) {
       const keypairs = await this.client.list<Keypair>(collectionPath(KEYPAIRS));
-      const kp = keypairs.items.find((k) => k.spec.name === server.spec.keyName);
+      // A keypair is its user's (Nova's key_name is looked up for the server's user_id).
+      const user = server.metadata.annotations?.[USER_ANNOTATION];
+      const kp = keypairs.items.find(
+        (k) => k.spec.name === server.spec.keyName && (!user || k.spec.user === user),
+      );
       if (!kp) throw new BuildFailure(`Keypair ${server.spec.keyName} could not be found.`);
       keysSecret = `${name}-keys`;
       await this.client
@@ -227,6 +234,21 @@ export class KubeVirtDriver implements VirtDriver {
 
   async spawn(instance: Instance): Promise<SpawnResult> {
     const existing = (await this.vmsWhere(`${UUID_LABEL}=${instance.uuid}`))[0];
+    if (existing && existing.metadata?.labels?.[HOST_LABEL] !== instance.host) {
+      // Evacuate: the VM's host failed, and its guest with it. Its VMI there is discarded (at
+      // once: the node will not confirm a graceful stop) and the VM re-pinned to instance.host.
+      await this.setRunStrategy(existing, STOPPED);
+      await this.client
+        .request(
+          'DELETE',
+          objectPath(VIRTUAL_MACHINE_INSTANCES, existing.metadata!.name!, existing.metadata!.namespace!),
+          {
+            body: { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0 },
+          },
+        )
+        .catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      await this.respec(existing, instance, true);
+    }
     const vm = existing ?? (await this.createVm(await this.manifest(instance, true)));
     // Up when running with an address (KubeVirt reports the interfaces once the guest agent or
     // the pod network tells it); a failed VMI is a build failure, rescheduled by the compute manager.
@@ -405,8 +427,25 @@ export class KubeVirtDriver implements VirtDriver {
     if (host !== fromHost && host !== instance.host) {
       throw new DriverError(`Instance ${instance.uuid} could not be found on host ${fromHost}.`);
     }
-    const running = vm.spec?.runStrategy !== STOPPED;
+    const pending = vm.metadata?.annotations?.[MOVE_ANNOTATION];
+    const domain = vm.spec.template.spec?.domain;
+    const done =
+      !pending &&
+      host === instance.host &&
+      domain?.cpu?.sockets === instance.flavor.vcpus &&
+      domain.memory?.guest === `${instance.flavor.ram}Mi`;
+    if (done) return;
+    // Whether it ran before the move, remembered on the VM: a retry after a crash between the
+    // stop and the start still knows.
+    const running = pending ? pending === 'running' : vm.spec.runStrategy !== STOPPED;
+    const path = objectPath(VIRTUAL_MACHINES, vm.metadata!.name!, vm.metadata!.namespace!);
+    if (!pending) {
+      await this.client.patch(path, {
+        metadata: { annotations: { [MOVE_ANNOTATION]: running ? 'running' : 'stopped' } },
+      });
+    }
     await this.respec(vm, instance, running);
+    await this.client.patch(path, { metadata: { annotations: { [MOVE_ANNOTATION]: null } } });
   }
 
   async liveMigrate(host: string, uuid: string, toHost: string): Promise<void> {
@@ -501,15 +540,13 @@ export class KubeVirtDriver implements VirtDriver {
     const memory = Number.parseInt(domain.memory?.guest ?? '0', 10);
     const nics = vmi?.status?.interfaces ?? [];
     const disks = domain.devices.disks ?? [];
-    const started = vmi?.status?.phaseTransitionTimestamps?.find((t) => t.phase === 'Running');
+    const started = launchedAt(vmi);
     return {
       state: powerStateOf(vmi),
       driver: 'kubevirt',
       hypervisor: 'kvm',
       hypervisor_os: 'linux',
-      uptime: started?.phaseTransitionTimestamp
-        ? Math.floor((Date.now() - Date.parse(started.phaseTransitionTimestamp)) / 1000)
-        : null,
+      uptime: vmi && started ? Math.floor((Date.now() - Date.parse(started)) / 1000) : null,
       config_drive: true,
       num_cpus: vcpus,
       num_disks: disks.length,

@@ -8,8 +8,9 @@ import type { ComputeHost, Server, ServerAction } from '../../api/v1alpha1/index
 import { SERVER_ACTIONS } from '../../controllers/serveraction.ts';
 import { COMPUTE_HOSTS } from '../../controllers/computehost.ts';
 import { KEYPAIRS } from '../../controllers/keypair.ts';
-import { IMAGES, SERVERS } from '../../controllers/server.ts';
-import { type KubeClient, KubeError, isNotFound } from '../../kube/client.ts';
+import { IMAGES, SERVERS, USER_ANNOTATION } from '../../controllers/server.ts';
+import type { KubeError } from '../../kube/client.ts';
+import { type KubeClient, isNotFound } from '../../kube/client.ts';
 import { NODES, collectionPath, objectPath } from '../../kube/resources.ts';
 import {
   createFakeNode,
@@ -46,6 +47,7 @@ const NS = 'kv';
 const KUBEVIRT_CRDS =
   process.env.KOVA_KUBEVIRT_CRDS ?? join(import.meta.dirname, '../../../../e2e/testdata/kubevirt');
 const SSH_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIqEr+cwqUU4w648xqk85LraLVfmI9Vz3ZYqnrrCyUxX demo@kova';
+const OTHER_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ0vMallorysKeyMallorysKeyMallorysKeyMal mallory@kova';
 const CONTAINER_DISK = 'quay.io/containerdisks/cirros:0.6.2';
 const FEDORA_DISK = 'quay.io/containerdisks/fedora:41';
 
@@ -107,6 +109,13 @@ describe('KubeVirt driver: servers as KubeVirt VirtualMachines (real apiserver, 
           metadata: { name: 'demo-key' },
           spec: { name: 'demo-key', user: 'demo', type: 'ssh', publicKey: SSH_KEY },
         });
+        // Another user's keypair of the same name: never the one injected for demo's server.
+        await c.create(collectionPath(KEYPAIRS), {
+          apiVersion: API_VERSION,
+          kind: 'Keypair',
+          metadata: { name: 'a-mallory-key' }, // listed first,
+          spec: { name: 'demo-key', user: 'mallory', type: 'ssh', publicKey: OTHER_KEY },
+        });
         kubevirt = new FakeKubeVirt(c);
         subresources = await kubevirt.start();
       },
@@ -138,34 +147,28 @@ describe('KubeVirt driver: servers as KubeVirt VirtualMachines (real apiserver, 
   });
 
   it("refuses what KubeVirt's schema refuses (the installed CRDs are KubeVirt's, validating strictly)", async () => {
-    const err = await client
-      .request('POST', collectionPath(VIRTUAL_MACHINES, NS), {
-        body: {
-          apiVersion: 'kubevirt.io/v1',
-          kind: 'VirtualMachine',
-          metadata: { name: 'bad' },
-          spec: { runStrategy: 'Always' },
-        },
-      })
-      .catch((e: unknown) => e);
-    expect(err).to.be.instanceOf(KubeError);
-    expect((err as KubeError).message).to.match(/spec\.template: Required value/);
-    const unknown = await client
-      .request('POST', collectionPath(VIRTUAL_MACHINES, NS), {
-        body: {
-          apiVersion: 'kubevirt.io/v1',
-          kind: 'VirtualMachine',
-          metadata: { name: 'bad' },
-          spec: { template: { spec: { domain: { devices: {}, cpuz: 1 } } } },
-        },
-        query: { fieldValidation: 'Strict' },
-      })
-      .catch((e: unknown) => e);
-    expect((unknown as KubeError).message).to.match(/unknown field "spec\.template\.spec\.domain\.cpuz"/);
+    const post = (spec: object) =>
+      client
+        .request('POST', collectionPath(VIRTUAL_MACHINES, NS), {
+          body: { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', metadata: { name: 'bad' }, spec },
+          query: { fieldValidation: 'Strict' },
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => (e as KubeError).message,
+        );
+    expect(await post({ runStrategy: 'Always' })).to.match(/spec\.template: Required value/);
+    expect(await post({ template: { spec: { domain: { devices: {}, cpuz: 1 } } } })).to.match(
+      /unknown field "spec\.template\.spec\.domain\.cpuz"/,
+    );
+    expect(
+      await post({ template: { spec: { domain: { devices: {} } } }, dataVolumeTemplates: 'x' }),
+    ).to.match(/dataVolumeTemplates: Invalid value: "string"/);
   });
 
   it('a server on a KubeVirt host is a VirtualMachine pinned to the chosen node, with the flavor, image and cloud-init payload', async () => {
     const s = serverManifest('web-1', 'm1.small', 'cirros');
+    s.metadata.annotations = { [USER_ANNOTATION]: 'demo' };
     s.spec = {
       ...s.spec,
       keyName: 'demo-key',
@@ -357,6 +360,7 @@ describe('KubeVirt driver: servers as KubeVirt VirtualMachines (real apiserver, 
       config_drive: true,
     });
     expect(d.memory_details).to.deep.equal({ maximum: 3072, used: null });
+    expect(d.uptime).to.be.a('number').and.at.least(0);
     const vmi = (await getVmi(client, 'web-1'))!;
     expect((d.nic_details as { mac_address: string }[])[0]!.mac_address).to.equal(
       vmi.status!.interfaces![0]!.mac,
@@ -442,10 +446,59 @@ describe('KubeVirt driver: servers as KubeVirt VirtualMachines (real apiserver, 
     expect(
       spec.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms,
     ).to.deep.equal([{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [to] }] }]);
-    expect((await getVmi(client, 'web-1'))!.status!.nodeName).to.equal(to);
+    const vmi = (await getVmi(client, 'web-1'))!;
+    expect(vmi.status!.nodeName).to.equal(to);
+    expect(vm.metadata!.annotations ?? {}).to.not.have.property('compute.kova.io/moving');
+    // Idempotent: the move asked again (a retry after a crash) leaves the running VM alone.
+    await suite.operator.kubevirtDriver!.migrate(
+      {
+        uuid: resized.metadata.uid!,
+        key: `${NS}/web-1`,
+        displayName: 'web-1',
+        host: to,
+        flavor: resized.status!.flavor!,
+        imageRef: resized.status!.image!.id,
+      },
+      from,
+    );
+    expect((await getVmi(client, 'web-1'))!.metadata!.uid).to.equal(vmi.metadata!.uid);
     expect((await runAction(client, NS, 'web-1', 'confirmResize')).status!.phase).to.equal('Succeeded');
     await settled(client, 'web-1', 'ACTIVE');
     expect((await getVm(client, 'web-1')).metadata!.labels![HOST_LABEL]).to.equal(to);
+  });
+
+  it("evacuate re-pins the VM of a down host's server to another host, where a new VMI runs it", async () => {
+    await createServer(client, NS, serverManifest('evac', 'm1.small', 'cirros'));
+    const before = await settled(client, 'evac', 'ACTIVE');
+    const source = before.status!.host!;
+    const oldVmi = (await getVmi(client, 'evac'))!.metadata!.uid;
+    await client.patch(objectPath(COMPUTE_HOSTS, source), { spec: { forcedDown: true } });
+    await eventually(
+      'forced down seen',
+      async () => suite.operator.informers.computeHosts.get(source)?.spec.forcedDown,
+    );
+    try {
+      const act = await runAction(client, NS, 'evac', 'evacuate', { admin: true });
+      expect(act.status!.phase, act.status!.message).to.equal('Succeeded');
+      const after = await settled(client, 'evac', 'ACTIVE');
+      const dest = after.status!.host!;
+      expect(dest).to.not.equal(source);
+      const vm = await getVm(client, 'evac');
+      expect(vm.metadata!.labels![HOST_LABEL]).to.equal(dest);
+      expect(
+        vm.spec.template.spec!.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!
+          .nodeSelectorTerms,
+      ).to.deep.equal([{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [dest] }] }]);
+      const vmi = (await getVmi(client, 'evac'))!;
+      expect(vmi.metadata!.uid).to.not.equal(oldVmi);
+      expect(vmi.status!.nodeName).to.equal(dest);
+    } finally {
+      await client.patch(objectPath(COMPUTE_HOSTS, source), { spec: { forcedDown: false } });
+      await eventually('source up again', async () => {
+        const ch = await client.get<ComputeHost>(objectPath(COMPUTE_HOSTS, source));
+        return ch.status?.state === 'up' && !ch.spec.forcedDown;
+      });
+    }
   });
 
   it("a VMI that fails to start is a build failure: rescheduled, then ERROR with KubeVirt's reason as the fault", async () => {

@@ -46,6 +46,8 @@ export async function syncPowerStates(d: {
   servers: () => readonly Server[];
   ownsHost: (host: string) => boolean;
   clock: Clock;
+  /** Aborted when the operator stops leading: no more writes. */
+  signal?: AbortSignal;
 }): Promise<string[]> {
   const ours = d.servers().filter((s) => s.status?.host && d.ownsHost(s.status.host));
   if (!ours.length) return [];
@@ -58,6 +60,7 @@ export async function syncPowerStates(d: {
   for (const s of ours) {
     const next = syncedStatus(s.status!, byUuid.get(s.metadata.uid), now);
     if (!next) continue;
+    if (d.signal?.aborted) break;
     try {
       await writeServerStatus(d.client, s, next, d.clock);
       updated.push(`${s.metadata.namespace}/${s.metadata.name}`);
