@@ -84,7 +84,8 @@ export type DriverOperation = (typeof DRIVER_OPERATIONS)[number];
 /**
  * What each driver type implements, for the API side that knows only a host's driver name (as
  * DRIVER_TRAITS). A driver instance may offer less (its own `capabilities`); it refuses the rest.
- * KubeVirt has no managed save (suspend), no rescue boot and no NMI injection.
+ * KubeVirt has no managed save (suspend), no rescue boot and no NMI injection; Kova does not use
+ * its VirtualMachineSnapshots yet (an Image has no source that could name one).
  */
 export const DRIVER_CAPABILITIES: Record<string, ReadonlySet<DriverOperation>> = {
   fake: new Set(DRIVER_OPERATIONS),
@@ -96,7 +97,6 @@ export const DRIVER_CAPABILITIES: Record<string, ReadonlySet<DriverOperation>> =
     'pause',
     'unpause',
     'rebuild',
-    'snapshot',
     'migrate',
     'liveMigrate',
     'consoleOutput',

@@ -92,14 +92,10 @@ const MOVE_ANNOTATION = 'compute.kova.io/moving';
 /** Pod-network addresses are Nova's 'private' network. */
 const NETWORK = 'private';
 
-/** What KubeVirt cannot do, refused with NotSupported: see DRIVER_CAPABILITIES. Snapshots too, for now. */
-const UNSUPPORTED: DriverOperation[] = ['snapshot'];
-
 export class KubeVirtDriver implements VirtDriver {
   readonly type = 'kubevirt' as const;
-  readonly capabilities: ReadonlySet<DriverOperation> = new Set(
-    [...DRIVER_CAPABILITIES.kubevirt!].filter((op) => !UNSUPPORTED.includes(op)),
-  );
+  /** What KubeVirt can do (DRIVER_CAPABILITIES); the rest is refused with NotSupported. */
+  readonly capabilities: ReadonlySet<DriverOperation> = DRIVER_CAPABILITIES.kubevirt!;
   private readonly client: KubeClient;
   private readonly sub: SubresourceClient;
   private readonly options: KubeVirtDriverOptions;

@@ -367,10 +367,10 @@ describe('KubeVirt driver: servers as KubeVirt VirtualMachines (real apiserver, 
     );
   });
 
-  it('createImage is refused by the driver (no VirtualMachineSnapshot support yet), the server unchanged', async () => {
+  it('createImage is refused by the API for KubeVirt hosts (no VirtualMachineSnapshot support yet), the server unchanged', async () => {
     const act = await runAction(client, NS, 'web-1', 'createImage', { parameters: { name: 'snap' } });
     expect(act.status!.phase).to.equal('Failed');
-    expect(act.status!.message).to.equal('the kubevirt driver does not support snapshot');
+    expect(act.status!.message).to.match(/createImage is not supported by the kubevirt driver/);
     expect((await settled(client, 'web-1', 'ACTIVE')).status!.powerState).to.equal('running');
   });
 
