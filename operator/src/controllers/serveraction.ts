@@ -279,6 +279,27 @@ export function serverActionReconciler(d: ServerActionDeps) {
       .catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
   }
 
+  /**
+   * Whether the server is about to change: our cache lags it, or the compute manager is finishing
+   * the action it carries (the record is written first, the server next). Nova's API reads the
+   * database, where a client that saw the previous action finish sees its outcome; so a refusal
+   * waits for the server's write, which brings the waiting action back.
+   */
+  async function finishing(server: Server): Promise<boolean> {
+    const ns = server.metadata.namespace;
+    const live = await d.client
+      .get<Server>(objectPath(SERVERS, server.metadata.name!, ns))
+      .catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    if (!live) return false;
+    if (live.metadata.resourceVersion !== server.metadata.resourceVersion) return true;
+    const ref = live.status?.action;
+    if (!ref) return false;
+    const record = await d.client
+      .get<ServerAction>(objectPath(SERVER_ACTIONS, ref.name, ns))
+      .catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    return record?.status?.phase === 'Succeeded' || record?.status?.phase === 'Failed';
+  }
+
   return async (key: string): Promise<void> => {
     const act = d.actions.get(key);
     if (!act || written.isStale(act)) return;
@@ -299,16 +320,8 @@ export function serverActionReconciler(d: ServerActionDeps) {
     const apiOnly = ['lock', 'unlock', 'resetState', 'forceDelete'].includes(action);
     if (server.status?.action && !apiOnly && (!server.status.taskState || rule.taskStates === 'any')) return;
     const refused = refusal(action, factsOf(server), { admin: act.spec.admin }, parameters?.type);
-    if (refused) {
-      // Nova's API reads the database; our cache may lag the write that finished the previous
-      // action (whose record the client already saw succeed). Refuse only on the server as it
-      // is now: a newer one is on its way to the cache and brings this action back.
-      const live = await d.client
-        .get<Server>(objectPath(SERVERS, server.metadata.name!, server.metadata.namespace))
-        .catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
-      if (live && live.metadata.resourceVersion !== server.metadata.resourceVersion) return;
-      return fail(act, refused, server);
-    }
+    if (refused && !apiOnly && (await finishing(server))) return;
+    if (refused) return fail(act, refused, server);
     const driver = server.status?.host ? d.computeHosts.get(server.status.host)?.status?.driver : undefined;
     if (rule.driver && driver && !DRIVER_CAPABILITIES[driver]?.has(rule.driver)) {
       return fail(act, `Action ${rule.apiName} is not supported by the ${driver} driver.`, server);
