@@ -104,6 +104,10 @@ export function buildApp(options: BuildAppOptions = {}): FastifyInstance {
   app.setNotFoundHandler(async (request, reply) => {
     const path = pathOf(request);
     if (isVersionedPath(path)) return sendFault(reply, 404, NOT_FOUND_MESSAGE);
+    // The identity and image services (gateway.ts) answer their own unknown paths with a plain 404.
+    if (/^\/(identity|image|metrics|healthz|readyz)(\/|$)/.test(path)) {
+      return reply.code(404).send({ error: { code: 404, message: NOT_FOUND_MESSAGE, title: 'Not Found' } });
+    }
     // Unversioned paths belong to Nova's Versions app: "/" lists versions with any method,
     // everything else is 300 Multiple Choices pointing at the same path under each version.
     if (path === '/') return reply.code(200).send(versionsDocument(baseUrl(request)));

@@ -1,0 +1,5 @@
+// (being written)
+import type { FastifyInstance } from 'fastify';
+import type { GatewayContext } from '../context.ts';
+
+export function registerKeypairs(_app: FastifyInstance, _ctx: GatewayContext): void {}

@@ -1,0 +1,179 @@
+// Request validation with ajv, as nova/api/validation does with jsonschema: a body or query schema
+// per microversion range, and Nova's 400 messages ("Invalid input for field/attribute <field>.
+// Value: <value>. <reason>"), with values and reasons written as Python's jsonschema writes them,
+// because clients and tests match on them.
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { FastifyRequest } from 'fastify';
+import { ApiError } from './errors.ts';
+import type { APIVersionRequest } from './microversion.ts';
+
+export type Schema = Record<string, unknown>;
+
+const ajv = new Ajv({ allErrors: false, strict: false });
+
+// Nova's named formats (nova/api/validation/validators.py), each with its own message.
+const PRINTABLE_NO_EDGE_SPACE = /^(?![\s\u00a0])[\P{C}]*(?<![\s\u00a0])$/u;
+const PRINTABLE = /^[\P{C}]*$/u;
+const FORMAT_REASONS: Record<string, string> = {
+  name: 'printable characters. Can not start or end with whitespace.',
+  name_with_leading_trailing_spaces: 'printable characters with at least one non space character',
+};
+ajv.addFormat('name', (s: string) => PRINTABLE_NO_EDGE_SPACE.test(s));
+ajv.addFormat('name_with_leading_trailing_spaces', (s: string) => PRINTABLE.test(s) && s.trim().length > 0);
+ajv.addFormat('keypair_name_20', (s: string) => /^[a-zA-Z0-9_\- ]*$/.test(s));
+ajv.addFormat('keypair_name_292', (s: string) => /^[a-zA-Z0-9@._\- ]*$/.test(s));
+ajv.addFormat('uuid', (s: string) => /^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$/.test(s));
+
+/** Python's repr of a JSON value, as jsonschema puts it in messages. */
+export function pyRepr(v: unknown): string {
+  if (v === null || v === undefined) return 'None';
+  if (v === true) return 'True';
+  if (v === false) return 'False';
+  if (typeof v === 'string') return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(v);
+  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
+  return `{${Object.entries(v as object)
+    .map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`)
+    .join(', ')}}`;
+}
+
+const TYPE_NAMES: Record<string, string> = { integer: 'integer', number: 'number', boolean: 'boolean' };
+
+function reason(e: ErrorObject, value: unknown): string {
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'required':
+      return `${pyRepr(p.missingProperty)} is a required property`;
+    case 'additionalProperties':
+      return `Additional properties are not allowed (${pyRepr(p.additionalProperty)} was unexpected)`;
+    case 'type': {
+      const t = String(p.type).split(',');
+      const names = t.map((x) => `'${TYPE_NAMES[x] ?? x}'`);
+      return `${pyRepr(value)} is not of type ${names.join(', ')}`;
+    }
+    case 'minLength':
+      return p.limit === 1 && value === ''
+        ? `${pyRepr(value)} should be non-empty`
+        : `${pyRepr(value)} is too short`;
+    case 'maxLength':
+      return `${pyRepr(value)} is too long`;
+    case 'minItems':
+      return `${pyRepr(value)} is too short`;
+    case 'maxItems':
+      return `${pyRepr(value)} is too long`;
+    case 'pattern':
+      return `${pyRepr(value)} does not match ${pyRepr(p.pattern)}`;
+    case 'enum':
+      return `${pyRepr(value)} is not one of ${pyRepr(p.allowedValues)}`;
+    case 'minimum':
+      return `${pyRepr(value)} is less than the minimum of ${String(p.limit)}`;
+    case 'maximum':
+      return `${pyRepr(value)} is greater than the maximum of ${String(p.limit)}`;
+    case 'minProperties':
+      return `${pyRepr(value)} does not have enough properties`;
+    case 'maxProperties':
+      return `${pyRepr(value)} has too many properties`;
+    case 'oneOf':
+    case 'anyOf':
+      return `${pyRepr(value)} is not valid under any of the given schemas`;
+    case 'format':
+      return `${pyRepr(value)} is not a ${pyRepr(p.format)}`;
+    default:
+      return e.message ?? 'is invalid';
+  }
+}
+
+const compiled = new WeakMap<Schema, ValidateFunction>();
+function compile(schema: Schema): ValidateFunction {
+  let v = compiled.get(schema);
+  if (!v) {
+    v = ajv.compile(schema);
+    compiled.set(schema, v);
+  }
+  return v;
+}
+
+/** The first error of value against schema as Nova words it, or undefined when valid. */
+export function validationError(
+  schema: Schema,
+  value: unknown,
+  where: 'body' | 'query' = 'body',
+): string | undefined {
+  const validate = compile(schema);
+  if (validate(value)) return undefined;
+  const e = validate.errors![0]!;
+  const path = e.instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  let instance: unknown = value;
+  for (const seg of path) instance = (instance as Record<string, unknown>)?.[seg];
+  if (e.keyword === 'format' && typeof e.params.format === 'string' && e.params.format in FORMAT_REASONS) {
+    return `An invalid 'name' value was provided. The name must be: ${FORMAT_REASONS[e.params.format]}`;
+  }
+  if (e.keyword === 'format' && String(e.params.format).startsWith('keypair_name')) {
+    const chars = e.params.format === 'keypair_name_292' ? '@._- ' : '_- ';
+    return `An invalid 'name' value was provided. Only expected characters: [${chars}0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ]`;
+  }
+  const message = reason(e, instance);
+  if (path.length === 0) return message;
+  if (where === 'query') {
+    return `Invalid input for query parameters ${path[0]}. Value: ${pyRepr(instance)}. ${message}`;
+  }
+  return `Invalid input for field/attribute ${path.at(-1)}. Value: ${pyRepr(instance)}. ${message}`;
+}
+
+/** A schema that applies from min to max microversion (inclusive; undefined: unbounded). */
+export interface Versioned {
+  schema: Schema;
+  min?: string;
+  max?: string;
+}
+
+function pick(version: APIVersionRequest | null, schemas: Schema | Versioned[]): Schema | undefined {
+  if (!Array.isArray(schemas)) return schemas;
+  return schemas.find((s) => version === null || version.matches(s.min, s.max))?.schema;
+}
+
+/** Validates the request body (Nova's @validation.schema); throws Nova's 400. */
+export function validateBody<T>(request: FastifyRequest, schemas: Schema | Versioned[]): T {
+  const schema = pick(request.microversion, schemas);
+  const body = request.body;
+  if (schema) {
+    const error = validationError(schema, body ?? null, 'body');
+    if (error) throw new ApiError(400, error);
+  }
+  return body as T;
+}
+
+/** The query as Nova's validators see it: every parameter a list of strings. */
+export function queryLists(request: FastifyRequest): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries((request.query ?? {}) as Record<string, unknown>)) {
+    out[k] = (Array.isArray(v) ? v : [v]).map(String);
+  }
+  return out;
+}
+
+/** Validates the query (Nova's @validation.query_schema); returns the last value of each parameter. */
+export function validateQuery(
+  request: FastifyRequest,
+  schemas: Schema | Versioned[],
+): Record<string, string> {
+  const lists = queryLists(request);
+  const schema = pick(request.microversion, schemas);
+  if (schema) {
+    const error = validationError(schema, lists, 'query');
+    if (error) throw new ApiError(400, error);
+  }
+  return Object.fromEntries(Object.entries(lists).map(([k, v]) => [k, v.at(-1)!]));
+}
+
+/** A query schema whose every named parameter is an array of strings matching item. */
+export function querySchema(params: Record<string, Schema>, additional = true): Schema {
+  return {
+    type: 'object',
+    properties: Object.fromEntries(Object.entries(params).map(([k, s]) => [k, { type: 'array', items: s }])),
+    additionalProperties: additional,
+  };
+}
