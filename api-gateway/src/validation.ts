@@ -9,7 +9,7 @@ import type { APIVersionRequest } from './microversion.ts';
 
 export type Schema = Record<string, unknown>;
 
-const ajv = new Ajv({ allErrors: false, strict: false });
+export const ajv = new Ajv({ allErrors: false, strict: false });
 
 // Nova's named formats (nova/api/validation/validators.py), each with its own message.
 const PRINTABLE_NO_EDGE_SPACE = /^(?![\s\u00a0])[\P{C}]*(?<![\s\u00a0])$/u;
@@ -117,10 +117,12 @@ export function validationError(
   }
   const message = reason(e, instance);
   if (path.length === 0) return message;
+  // Nova formats the value with %s: a string shows bare, anything else as Python's repr.
+  const shown = typeof instance === 'string' ? instance : pyRepr(instance);
   if (where === 'query') {
-    return `Invalid input for query parameters ${path[0]}. Value: ${pyRepr(instance)}. ${message}`;
+    return `Invalid input for query parameters ${path[0]}. Value: ${shown}. ${message}`;
   }
-  return `Invalid input for field/attribute ${path.at(-1)}. Value: ${pyRepr(instance)}. ${message}`;
+  return `Invalid input for field/attribute ${path.at(-1)}. Value: ${shown}. ${message}`;
 }
 
 /** A schema that applies from min to max microversion (inclusive; undefined: unbounded). */

@@ -1,26 +1,8 @@
-// JSON Schema validation as Nova's nova/api/validation does it: Draft 4 style schemas checked
-// with Nova's formats (name, uuid, base64, date-time, regex, ipv4/6), and errors reported in Nova's
-// words: "Invalid input for field/attribute <last path element>. Value: <python repr>. <message>"
-// for bodies and "Invalid input for query parameters <name>. ..." for queries, as 400s.
-import { Ajv } from 'ajv';
-import type { ErrorObject, ValidateFunction } from 'ajv';
+// What the server schemas need on top of the shared validation (../validation.ts): Nova's formats
+// base64, date-time, regex, ipv4/ipv6 (nova/api/validation/validators.py), the parameter types of
+// parameter_types.py they use, and schemas picked by microversion range.
 import { ApiError } from '../errors.ts';
-
-/** parameter_types.valid_name_regex's reason (exception.InvalidName). */
-const INVALID_NAME =
-  "An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace.";
-
-/** Printable: not a control character, not a separator other than the plain space. */
-const NAME_RE = /^(?![\p{C}\p{Z}])[^\p{C}\p{Zl}\p{Zp}]*(?<![\p{C}\p{Z}])$/u;
-
-/** oslo uuidutils.is_uuid_like: 32 hex digits, dashes anywhere ignored in the comparison. */
-function isUuidLike(v: string): boolean {
-  const hex = v.toLowerCase().replace(/-/g, '');
-  return (
-    /^[0-9a-f]{32}$/.test(hex) &&
-    /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i.test(v)
-  );
-}
+import { ajv, type Schema, validationError } from '../validation.ts';
 
 /** oslo timeutils.parse_isotime (iso8601): a date, optionally a time and a zone. */
 const ISO_RE = /^\d{4}-?\d{2}-?\d{2}([T ]\d{2}(:?\d{2}(:?\d{2}([.,]\d+)?)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/i;
@@ -72,18 +54,7 @@ function isRegex(v: string): boolean {
   }
 }
 
-/** Raised by the name format, carrying Nova's InvalidName message instead of the schema one. */
-class InvalidName extends Error {}
-
-export const ajv = new Ajv({ allErrors: false, strict: false, unicodeRegExp: true });
-ajv.addFormat('name', {
-  type: 'string',
-  validate: (v: string) => {
-    if (NAME_RE.test(v)) return true;
-    throw new InvalidName(INVALID_NAME);
-  },
-});
-ajv.addFormat('uuid', { type: 'string', validate: isUuidLike });
+// The formats the server schemas use beyond the shared ones (name, uuid).
 ajv.addFormat('base64', { type: 'string', validate: isBase64 });
 ajv.addFormat('date-time', { type: 'string', validate: (v: string) => parseIsoTime(v) !== undefined });
 ajv.addFormat('regex', { type: 'string', validate: isRegex });
@@ -91,102 +62,11 @@ ajv.addFormat('ipv4', { type: 'string', validate: isIPv4 });
 ajv.addFormat('ipv6', { type: 'string', validate: isIPv6 });
 ajv.addFormat('cidr', { type: 'string', validate: () => true });
 
-/** Python's repr of a JSON value, as Nova's messages print it. */
-export function pyRepr(v: unknown): string {
-  if (v === null || v === undefined) return 'None';
-  if (v === true) return 'True';
-  if (v === false) return 'False';
-  if (typeof v === 'number') return String(v);
-  if (typeof v === 'string')
-    return v.includes("'") && !v.includes('"') ? `"${v}"` : `'${v.replace(/'/g, "\\'")}'`;
-  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
-  return `{${Object.entries(v as object)
-    .map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`)
-    .join(', ')}}`;
-}
-
-function typeMessage(value: unknown, types: string | string[]): string {
-  const list = Array.isArray(types) ? types : [types];
-  return `${pyRepr(value)} is not of type ${list.map((t) => `'${t}'`).join(', ')}`;
-}
-
-/** jsonschema's message for one failed keyword. */
-function message(err: ErrorObject, value: unknown): string {
-  const p = err.params as Record<string, unknown>;
-  switch (err.keyword) {
-    case 'required':
-      return `'${String(p.missingProperty)}' is a required property`;
-    case 'additionalProperties':
-      return `Additional properties are not allowed ('${String(p.additionalProperty)}' was unexpected)`;
-    case 'type':
-      return typeMessage(value, p.type as string);
-    case 'enum':
-      return `${pyRepr(value)} is not one of ${pyRepr(p.allowedValues)}`;
-    case 'format':
-      return `${pyRepr(value)} is not a '${String(p.format)}'`;
-    case 'pattern':
-      return `${pyRepr(value)} does not match '${String(p.pattern)}'`;
-    case 'minLength':
-      return `${pyRepr(value)} is too short`;
-    case 'maxLength':
-      return `${pyRepr(value)} is too long`;
-    case 'minimum':
-      return `${pyRepr(value)} is less than the minimum of ${String(p.limit)}`;
-    case 'maximum':
-      return `${pyRepr(value)} is greater than the maximum of ${String(p.limit)}`;
-    case 'minItems':
-      return `${pyRepr(value)} is too short`;
-    case 'maxItems':
-      return `${pyRepr(value)} is too long`;
-    case 'uniqueItems':
-      return `${pyRepr(value)} has non-unique elements`;
-    case 'minProperties':
-      return `${pyRepr(value)} does not have enough properties`;
-    case 'maxProperties':
-      return `${pyRepr(value)} has too many properties`;
-    case 'oneOf':
-      return `${pyRepr(value)} is not valid under any of the given schemas`;
-    default:
-      return err.message ?? 'is invalid';
-  }
-}
-
-function valueAt(root: unknown, pointer: string): unknown {
-  let v = root;
-  for (const raw of pointer.split('/').slice(1)) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    v = (v as Record<string, unknown> | undefined)?.[key];
-  }
-  return v;
-}
-
-function failure(err: ErrorObject, root: unknown, isBody: boolean): ApiError {
-  const path = err.instancePath.split('/').slice(1);
-  const value = valueAt(root, err.instancePath);
-  const msg = message(err, value);
-  if (path.length === 0) return new ApiError(400, msg);
-  const name = isBody ? path.at(-1)! : path[0]!;
-  const shown = typeof value === 'string' ? value : pyRepr(value);
-  return new ApiError(
-    400,
-    isBody
-      ? `Invalid input for field/attribute ${name}. Value: ${shown}. ${msg}`
-      : `Invalid input for query parameters ${name}. Value: ${shown}. ${msg}`,
-  );
-}
-
-/** A compiled validator that throws Nova's 400 for the first error found. */
-export function validator(schema: object, isBody = true): (data: unknown) => void {
-  const fn: ValidateFunction = ajv.compile(schema);
+/** A validator that throws Nova's 400 for the first error found (compiled once, on first use). */
+export function validator(schema: Schema, where: 'body' | 'query' = 'body'): (data: unknown) => void {
   return (data) => {
-    let ok: boolean;
-    try {
-      ok = fn(data) as boolean;
-    } catch (e) {
-      if (e instanceof InvalidName) throw new ApiError(400, e.message);
-      throw e;
-    }
-    if (!ok) throw failure(fn.errors![0]!, data, isBody);
+    const error = validationError(schema, data ?? null, where);
+    if (error) throw new ApiError(400, error);
   };
 }
 
