@@ -301,7 +301,6 @@ export function parseListQuery(
   caller: ListCaller,
   isDetail: boolean,
 ): ListQuery {
-  const known = knownParams(version);
   const all = new Map<string, string[]>();
   for (const [k, v] of pairs) all.set(k, [...(all.get(k) ?? []), v]);
 
