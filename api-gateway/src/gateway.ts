@@ -24,6 +24,7 @@ import { ApiError } from './errors.ts';
 import { registerFlavors } from './compute/flavors.ts';
 import { registerKeypairs } from './compute/keypairs.ts';
 import { registerImages } from './image/images.ts';
+import { registerServers } from './servers/routes.ts';
 import { validateToken } from './identity/auth.ts';
 import { KeystoneError, registerIdentity } from './identity/keystone.ts';
 import { ensureRbac } from './identity/rbac.ts';
@@ -36,6 +37,7 @@ export const ROUTE_MODULES: RouteModule[] = [
   registerFlavors,
   registerKeypairs,
   registerImages,
+  registerServers,
 ];
 
 export interface GatewayOptions {

@@ -23,6 +23,8 @@ export interface ServerViewContext {
   baseUrl: string;
   /** Admin: extended server attributes, host_status, fault details of 500s (Nova's default policy). */
   isAdmin: boolean;
+  /** The Keystone project id of a project namespace (tenant_id, hostId). */
+  projectId?: (namespace: string) => string;
   /** host_status of a compute host (2.16); '' without a host. */
   hostStatus?: (host: string) => HostStatus;
   /** The availability zone of a compute host (undefined: the default zone). */
@@ -46,6 +48,10 @@ export function serverId(s: Server): string {
 
 export function projectOf(s: Server): string {
   return s.metadata.namespace ?? '';
+}
+
+function tenantOf(ctx: ServerViewContext, s: Server): string {
+  return ctx.projectId?.(projectOf(s)) ?? projectOf(s);
 }
 
 /** Nova's links: self under /v2.1, bookmark without the version. */
@@ -179,10 +185,10 @@ export function showView(ctx: ServerViewContext, s: Server, opts: ShowOptions = 
     id,
     name: s.spec.name,
     status,
-    tenant_id: projectOf(s),
+    tenant_id: tenantOf(ctx, s),
     user_id: s.metadata.annotations?.[USER_ANNOTATION] ?? '',
     metadata: s.spec.metadata ?? {},
-    hostId: s.status?.hostId ?? novaHostId(projectOf(s), s.status?.host),
+    hostId: novaHostId(tenantOf(ctx, s), s.status?.host),
     image: imageView(ctx, s),
     flavor: flavorView(ctx, s),
     created: isotime(s.metadata.creationTimestamp),

@@ -1,0 +1,301 @@
+import { expect } from 'chai';
+import { API_VERSION } from '../../../operator/src/api/kind.ts';
+import type { Server } from '../../../operator/src/api/v1alpha1/index.ts';
+import { KEYPAIRS } from '../../../operator/src/controllers/keypair.ts';
+import { FLAVORS, IMAGES, SERVERS } from '../../../operator/src/controllers/server.ts';
+import { collectionPath } from '../../../operator/src/kube/resources.ts';
+import { createFakeNode, createFlavor, createImage, eventually } from '../../../e2e/harness/fixtures.ts';
+import { type TestGateway, startGateway } from '../../../e2e/harness/gateway.ts';
+import { type OperatorSuite, startOperatorSuite } from '../../../e2e/harness/suite.ts';
+
+const PUBLIC_KEY =
+  'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHd1ObXtdRKtrnR8TfIX1sQgr8ZtI5UpQ5mxXG8VGThp alice@example';
+
+describe('Servers API (gateway on a real apiserver, fake driver)', function () {
+  this.timeout(180_000);
+  let suite: OperatorSuite;
+  let gw: TestGateway;
+  let admin: string;
+  let alice: string;
+  let bob: string;
+  let aliceId: string;
+  let projectA: string;
+  let imageId: string;
+  const v = (version: string) => ({ 'OpenStack-API-Version': `compute ${version}` });
+
+  before(async () => {
+    suite = await startOperatorSuite({
+      hostsUp: 1,
+      setup: async (client) => {
+        await createFakeNode(client, 'node-1', { cpu: 16, memoryMb: 32768, diskGb: 400 });
+        await createFlavor(client, 'm1.small', { vcpus: 1, ram: 512, disk: 1, id: '2' });
+        await createImage(client, 'cirros');
+      },
+    });
+    gw = await startGateway(suite.cp, { bootstrap: { user: 'admin', password: 'secret', project: 'admin' } });
+    ({ userId: aliceId, projectId: projectA } = await gw.addUser('alice', 'alice-pw', 'project-a', 'member'));
+    await gw.addUser('bob', 'bob-pw', 'project-b', 'member');
+    admin = await gw.token('admin', 'secret', 'admin');
+    alice = await gw.token('alice', 'alice-pw', 'project-a');
+    bob = await gw.token('bob', 'bob-pw', 'project-b');
+    const images = await suite.client.list<{ metadata: { uid: string } }>(collectionPath(IMAGES));
+    imageId = images.items[0]!.metadata.uid;
+    await suite.client.create(collectionPath(KEYPAIRS), {
+      apiVersion: API_VERSION,
+      kind: 'Keypair',
+      metadata: { name: 'alice-key' },
+      spec: { name: 'key1', user: aliceId, publicKey: PUBLIC_KEY, type: 'ssh' },
+    });
+    expect((await suite.client.list(collectionPath(FLAVORS))).items).to.have.length(1);
+  });
+  after(async () => {
+    await gw?.close();
+    await suite?.stop();
+  });
+
+  async function create(token: string, server: Record<string, unknown>, version = '2.1') {
+    return gw.call('POST', '/v2.1/servers', {
+      token,
+      headers: v(version),
+      body: { server: { flavorRef: '2', imageRef: imageId, ...server } },
+    });
+  }
+
+  async function active(token: string, id: string) {
+    return eventually(`server ${id} ACTIVE`, async () => {
+      const res = await gw.call('GET', `/v2.1/servers/${id}`, { token });
+      return res.body.server?.status === 'ACTIVE' && res.body.server;
+    });
+  }
+
+  async function kubeServer(id: string): Promise<Server> {
+    const all = await suite.client.list<Server>(collectionPath(SERVERS));
+    return all.items.find((s) => s.metadata.uid === id)!;
+  }
+
+  it('creates a server (202, Location, adminPass) that reaches ACTIVE, shown as the Server object says', async () => {
+    const res = await create(alice, { name: 'web', key_name: 'key1', metadata: { role: 'web' } });
+    expect(res.status, JSON.stringify(res.body)).to.equal(202);
+    const { id, adminPass, links } = res.body.server;
+    expect(res.headers.get('location')).to.equal(links[0].href);
+    expect(adminPass).to.match(/^\S{12}$/);
+    const shown = await active(alice, id);
+    const k = await kubeServer(id);
+    expect(k.metadata.namespace).to.equal('project-a');
+    expect(shown).to.include({
+      id: k.metadata.uid,
+      name: 'web',
+      tenant_id: projectA,
+      user_id: aliceId,
+      key_name: 'key1',
+      'OS-EXT-STS:vm_state': k.status!.vmState,
+    });
+    expect(shown.metadata).to.deep.equal({ role: 'web' });
+    expect(shown.flavor).to.deep.equal({
+      id: '2',
+      links: [{ rel: 'bookmark', href: `${gw.url}/flavors/2` }],
+    });
+    expect(shown).not.to.have.property('OS-EXT-SRV-ATTR:host');
+    const asAdmin = await gw.call('GET', `/v2.1/servers/${id}`, { token: admin, headers: v('2.93') });
+    expect(asAdmin.body.server['OS-EXT-SRV-ATTR:host']).to.equal(k.status!.host);
+    expect(asAdmin.body.server.host_status).to.equal('UP');
+    expect(asAdmin.body.server.flavor).to.include({ original_name: 'm1.small', vcpus: 1, ram: 512 });
+  });
+
+  it('multi-creates with min_count/max_count and answers return_reservation_id with the reservation', async () => {
+    const res = await create(alice, {
+      name: 'batch',
+      min_count: 2,
+      max_count: 2,
+      return_reservation_id: true,
+    });
+    expect(res.status).to.equal(202);
+    expect(res.body).to.have.all.keys('reservation_id');
+
+    const listed = await gw.call('GET', `/v2.1/servers?reservation_id=${res.body.reservation_id}`, {
+      token: alice,
+    });
+    expect(listed.body.servers.map((s: { name: string }) => s.name).sort()).to.deep.equal([
+      'batch-1',
+      'batch-2',
+    ]);
+  });
+
+  it('lists with limit/marker and servers_links, filters by name, and all_tenants for admins only', async () => {
+    await create(bob, { name: 'bobs' });
+    const page1 = await gw.call('GET', '/v2.1/servers/detail?limit=2&sort_key=display_name&sort_dir=asc', {
+      token: alice,
+    });
+    expect(page1.status).to.equal(200);
+    expect(page1.body.servers.map((s: { name: string }) => s.name)).to.deep.equal(['batch-1', 'batch-2']);
+    const next = new URL(page1.body.servers_links[0].href);
+    expect(next.searchParams.get('marker')).to.equal(page1.body.servers[1].id);
+    const page2 = await gw.call('GET', next.pathname + next.search, { token: alice });
+    expect(page2.body.servers.map((s: { name: string }) => s.name)).to.deep.equal(['web']);
+    expect(page2.body).not.to.have.property('servers_links');
+
+    const named = await gw.call('GET', '/v2.1/servers?name=^we', { token: alice });
+    expect(named.body.servers.map((s: { name: string }) => s.name)).to.deep.equal(['web']);
+    const mine = await gw.call('GET', '/v2.1/servers', { token: bob });
+    expect(mine.body.servers.map((s: { name: string }) => s.name)).to.deep.equal(['bobs']);
+    const everyone = await gw.call('GET', '/v2.1/servers?all_tenants=1', { token: admin });
+    expect(everyone.body.servers).to.have.length(4);
+    const refused = await gw.call('GET', '/v2.1/servers?all_tenants=1', { token: alice });
+    expect(refused.status).to.equal(403);
+  });
+
+  it('gives a member of another project 404 for the server and its sub-resources', async () => {
+    const list = await gw.call('GET', '/v2.1/servers?name=^web$', { token: alice });
+    const id = list.body.servers[0].id;
+    for (const [method, path, body] of [
+      ['GET', `/v2.1/servers/${id}`],
+      ['PUT', `/v2.1/servers/${id}`, { server: { name: 'x' } }],
+      ['DELETE', `/v2.1/servers/${id}`],
+      ['GET', `/v2.1/servers/${id}/metadata`],
+      ['PUT', `/v2.1/servers/${id}/metadata/role`, { meta: { role: 'x' } }],
+      ['GET', `/v2.1/servers/${id}/ips`],
+    ] as const) {
+      const res = await gw.call(method, path, { token: bob, body });
+      expect(res.status, `${method} ${path}`).to.equal(404);
+      expect(res.body.itemNotFound.message).to.equal(`Instance ${id} could not be found.`);
+    }
+    expect((await kubeServer(id)).spec.name).to.equal('web');
+  });
+
+  it('updates name, description (2.19) and hostname (2.90), and keeps metadata with its CRUD', async () => {
+    const list = await gw.call('GET', '/v2.1/servers?name=^web$', { token: alice });
+    const id = list.body.servers[0].id;
+    const put = await gw.call('PUT', `/v2.1/servers/${id}`, {
+      token: alice,
+      headers: v('2.90'),
+      body: { server: { name: 'web2', description: 'front', hostname: 'web-two' } },
+    });
+    expect(put.status, JSON.stringify(put.body)).to.equal(200);
+    expect(put.body.server).to.include({
+      name: 'web2',
+      description: 'front',
+      'OS-EXT-SRV-ATTR:hostname': 'web-two',
+    });
+    expect((await kubeServer(id)).spec).to.include({
+      name: 'web2',
+      description: 'front',
+      hostname: 'web-two',
+    });
+
+    const set = await gw.call('POST', `/v2.1/servers/${id}/metadata`, {
+      token: alice,
+      body: { metadata: { a: '1' } },
+    });
+    expect(set.body).to.deep.equal({ metadata: { role: 'web', a: '1' } });
+    const one = await gw.call('PUT', `/v2.1/servers/${id}/metadata/b`, {
+      token: alice,
+      body: { meta: { b: '2' } },
+    });
+    expect(one.body).to.deep.equal({ meta: { b: '2' } });
+    expect((await gw.call('GET', `/v2.1/servers/${id}/metadata/b`, { token: alice })).body).to.deep.equal({
+      meta: { b: '2' },
+    });
+    const del = await gw.call('DELETE', `/v2.1/servers/${id}/metadata/role`, { token: alice });
+    expect(del.status).to.equal(204);
+    expect((await gw.call('GET', `/v2.1/servers/${id}/metadata`, { token: alice })).body).to.deep.equal({
+      metadata: { a: '1', b: '2' },
+    });
+    const all = await gw.call('PUT', `/v2.1/servers/${id}/metadata`, {
+      token: alice,
+      body: { metadata: { z: '9' } },
+    });
+    expect(all.body).to.deep.equal({ metadata: { z: '9' } });
+    expect((await kubeServer(id)).spec.metadata).to.deep.equal({ z: '9' });
+    const missing = await gw.call('GET', `/v2.1/servers/${id}/metadata/nope`, { token: alice });
+    expect(missing.status).to.equal(404);
+  });
+
+  it('shows the addresses by network (ips) as the Server status has them', async () => {
+    const list = await gw.call('GET', '/v2.1/servers?name=^web2$', { token: alice });
+    const id = list.body.servers[0].id;
+    const k = await kubeServer(id);
+    const ips = await gw.call('GET', `/v2.1/servers/${id}/ips`, { token: alice });
+    expect(ips.status).to.equal(200);
+    const expected: Record<string, { version: number; addr: string }[]> = {};
+    for (const a of k.status?.addresses ?? [])
+      (expected[a.network] ??= []).push({ version: a.version, addr: a.addr });
+    expect(ips.body).to.deep.equal({ addresses: expected });
+    const nope = await gw.call('GET', `/v2.1/servers/${id}/ips/nonet`, { token: alice });
+    expect(nope.status).to.equal(404);
+  });
+
+  it("answers malformed bodies and bad query values on every server route with Nova's 400", async () => {
+    const list = await gw.call('GET', '/v2.1/servers?name=^web2$', { token: alice });
+    const id = list.body.servers[0].id;
+    const cases: [string, string, unknown?, string?][] = [
+      ['POST', '/v2.1/servers', '{not json'],
+      ['POST', '/v2.1/servers', { server: { flavorRef: '2', imageRef: imageId } }],
+      ['POST', '/v2.1/servers', { server: { name: 'x', flavorRef: '2', imageRef: 'not-a-uuid' } }],
+      [
+        'POST',
+        '/v2.1/servers',
+        { server: { name: 'x', flavorRef: '2', imageRef: imageId, min_count: 'two' } },
+      ],
+      ['POST', '/v2.1/servers', { server: { name: 'x', flavorRef: '2', imageRef: imageId, bogus: 1 } }],
+      ['POST', '/v2.1/servers', { server: { name: 'x', flavorRef: '2', imageRef: imageId } }, '2.37'],
+      ['POST', '/v2.1/servers', { server: { name: 'x', flavorRef: '99', imageRef: imageId } }],
+      [
+        'POST',
+        '/v2.1/servers',
+        { server: { name: 'x', flavorRef: '2', imageRef: imageId, key_name: 'nokey' } },
+      ],
+      [
+        'POST',
+        '/v2.1/servers',
+        { server: { name: 'x', flavorRef: '2', imageRef: imageId, user_data: '%%%' } },
+      ],
+      ['POST', '/v2.1/servers', []],
+      ['PUT', `/v2.1/servers/${id}`, { server: { name: '' } }],
+      ['PUT', `/v2.1/servers/${id}`, { server: { hostname: 'x' } }, '2.90'],
+      ['PUT', `/v2.1/servers/${id}`, { server: { description: 'd' } }, '2.18'],
+      ['PUT', `/v2.1/servers/${id}`, 'null'],
+      ['POST', `/v2.1/servers/${id}/metadata`, { metadata: { a: 1 } }],
+      ['POST', `/v2.1/servers/${id}/metadata`, { meta: {} }],
+      ['PUT', `/v2.1/servers/${id}/metadata`, { metadata: 'x' }],
+      ['PUT', `/v2.1/servers/${id}/metadata/a`, { meta: { b: '1' } }],
+      ['PUT', `/v2.1/servers/${id}/metadata/a`, { meta: { a: '1', b: '2' } }],
+      ['GET', '/v2.1/servers?limit=-1'],
+      ['GET', '/v2.1/servers?limit=x'],
+      ['GET', '/v2.1/servers/detail?marker=nope'],
+      ['GET', '/v2.1/servers/detail?changes-since=nope'],
+      ['GET', '/v2.1/servers/detail?sort_dir=up'],
+      ['GET', '/v2.1/servers/detail?sort_key=nokey'],
+      ['GET', '/v2.1/servers/detail?name=('],
+      ['GET', '/v2.1/servers/detail?status=nope', undefined, '2.38'],
+      ['GET', '/v2.1/servers/detail?locked=maybe', undefined, '2.73'],
+      ['GET', '/v2.1/servers/detail?bogus=1', undefined, '2.75'],
+      ['GET', '/v2.1/servers?metadata=x', undefined],
+    ];
+    for (const [method, path, body, version] of cases) {
+      const res = await gw.call(method, path, {
+        token: path.includes('metadata=x') ? admin : alice,
+        body,
+        headers: {
+          ...v(version ?? '2.1'),
+          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        },
+      });
+      const what = `${method} ${path} ${JSON.stringify(body)} @${version ?? '2.1'}`;
+      expect(res.status, `${what}: ${JSON.stringify(res.body)}`).to.equal(400);
+      expect(res.body.badRequest.code, what).to.equal(400);
+      expect(res.body.badRequest.message, what).to.be.a('string').with.length.above(0);
+    }
+  });
+
+  it('deletes a server: 204, then it is gone from Kubernetes and 404 in the API', async () => {
+    const list = await gw.call('GET', '/v2.1/servers?name=^batch-1$', { token: alice });
+    const id = list.body.servers[0].id;
+    const res = await gw.call('DELETE', `/v2.1/servers/${id}`, { token: alice });
+    expect(res.status).to.equal(204);
+    await eventually('server gone', async () => (await kubeServer(id)) === undefined);
+    await eventually(
+      '404',
+      async () => (await gw.call('GET', `/v2.1/servers/${id}`, { token: alice })).status === 404,
+    );
+  });
+});
