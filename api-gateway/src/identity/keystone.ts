@@ -290,16 +290,13 @@ export function registerIdentity(app: FastifyInstance, ctx: GatewayContext): voi
     if (s.user.id !== v.user.id) requireAdmin(v, 'identity:validate_token');
     return s;
   };
+  // HEAD is Fastify's automatic HEAD route for this GET: the same checks, no body.
   app.get(V3 + '/auth/tokens', async (request, reply) => {
     const s = subject(request);
     const nocatalog = (request.query as Record<string, unknown>).nocatalog !== undefined;
     return reply
       .header('X-Subject-Token', request.headers['x-subject-token'])
       .send(tokenBody(store, s, base(request), !nocatalog));
-  });
-  app.head(V3 + '/auth/tokens', async (request, reply) => {
-    subject(request);
-    return reply.code(200).header('X-Subject-Token', request.headers['x-subject-token']).send();
   });
 
   app.get(V3 + '/auth/catalog', async (request) => {

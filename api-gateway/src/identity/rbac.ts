@@ -97,7 +97,8 @@ export const RBAC_MANIFESTS: Manifest[] = [
 
 function pathOf(m: Manifest): string {
   const [group, version] = m.apiVersion.split('/');
-  const plural = m.kind.toLowerCase() + 's';
+  const kind = m.kind.toLowerCase();
+  const plural = kind.endsWith('y') ? kind.slice(0, -1) + 'ies' : kind + 's';
   return `/apis/${group}/${version}/${plural}/${encodeURIComponent(m.metadata.name)}`;
 }
 
