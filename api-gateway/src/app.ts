@@ -117,7 +117,7 @@ export function buildApp(options: BuildAppOptions = {}): FastifyInstance {
   app.setErrorHandler<FastifyError>(async (error, request, reply) => {
     if (error instanceof ApiError) {
       reply.headers(error.headers);
-      return reply.code(error.code).type(FAULT_CONTENT_TYPE).send(error.body());
+      return reply.code(error.code).type(error.contentType).send(error.body());
     }
     const status = error.statusCode;
     if (status === 415) return sendFault(reply, 415, 'Unsupported Content-Type');

@@ -24,6 +24,80 @@ ajv.addFormat('keypair_name_20', (s: string) => /^[a-zA-Z0-9_\- ]*$/.test(s));
 ajv.addFormat('keypair_name_292', (s: string) => /^[a-zA-Z0-9@._\- ]*$/.test(s));
 ajv.addFormat('uuid', (s: string) => /^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$/.test(s));
 
+// Nova compares numeric strings with minimum/maximum too (validators.py _validate_minimum):
+// `stringMinimum` / `stringMaximum` do that for string instances (ajv's own apply to numbers).
+const numberOf = (s: string): number | undefined => {
+  const n = Number(s);
+  return s.trim() !== '' && Number.isFinite(n) ? n : undefined;
+};
+for (const [keyword, ok] of [
+  ['stringMinimum', (n: number, limit: number) => n >= limit],
+  ['stringMaximum', (n: number, limit: number) => n <= limit],
+  ['stringExclusiveMinimum', (n: number, limit: number) => n > limit],
+] as const) {
+  ajv.addKeyword({
+    keyword,
+    type: 'string',
+    schemaType: 'number',
+    errors: true,
+    validate: function check(limit: number, data: string) {
+      const n = numberOf(data);
+      const valid = n === undefined || ok(n, limit);
+      if (!valid) {
+        (check as unknown as { errors: Partial<ErrorObject>[] }).errors = [
+          { keyword, params: { limit, number: n } },
+        ];
+      }
+      return valid;
+    },
+  });
+}
+
+/** Nova's integer parameters (volume_size, flavor_param_*): an integer or a string of digits, in range. */
+export function intParam(min: number, max = 0x7fffffff, pattern = '^[0-9]+$'): Schema {
+  return {
+    type: ['integer', 'string'],
+    pattern,
+    minimum: min,
+    maximum: max,
+    stringMinimum: min,
+    stringMaximum: max,
+  };
+}
+
+/** Nova's parameter_types.boolean. */
+export const BOOLEAN: Schema = {
+  type: ['boolean', 'string'],
+  enum: [
+    true,
+    'True',
+    'TRUE',
+    'true',
+    '1',
+    'ON',
+    'On',
+    'on',
+    'YES',
+    'Yes',
+    'yes',
+    false,
+    'False',
+    'FALSE',
+    'false',
+    '0',
+    'OFF',
+    'Off',
+    'off',
+    'NO',
+    'No',
+    'no',
+  ],
+};
+
+/** oslo's strutils.bool_from_string for values that passed BOOLEAN. */
+export const toBool = (v: unknown): boolean =>
+  v === true || (typeof v === 'string' && ['true', '1', 'on', 'yes'].includes(v.toLowerCase()));
+
 /** Python's repr of a JSON value, as jsonschema puts it in messages. */
 export function pyRepr(v: unknown): string {
   if (v === null || v === undefined) return 'None';
@@ -36,6 +110,9 @@ export function pyRepr(v: unknown): string {
     .map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`)
     .join(', ')}}`;
 }
+
+/** Python's str() of a value (Nova formats "Value: %s"): strings raw, everything else as repr. */
+export const pyStr = (v: unknown): string => (typeof v === 'string' ? v : pyRepr(v));
 
 const TYPE_NAMES: Record<string, string> = { integer: 'integer', number: 'number', boolean: 'boolean' };
 
@@ -65,6 +142,13 @@ function reason(e: ErrorObject, value: unknown): string {
       return `${pyRepr(value)} does not match ${pyRepr(p.pattern)}`;
     case 'enum':
       return `${pyRepr(value)} is not one of ${pyRepr(p.allowedValues)}`;
+    case 'stringMinimum':
+      return `${String(p.number)} is less than the minimum of ${String(p.limit)}`;
+    case 'stringMaximum':
+      return `${String(p.number)} is greater than the maximum of ${String(p.limit)}`;
+    case 'stringExclusiveMinimum':
+    case 'exclusiveMinimum':
+      return `${String(p.number ?? value)} is less than or equal to the minimum of ${String(p.limit)}`;
     case 'minimum':
       return `${pyRepr(value)} is less than the minimum of ${String(p.limit)}`;
     case 'maximum':
@@ -117,12 +201,10 @@ export function validationError(
   }
   const message = reason(e, instance);
   if (path.length === 0) return message;
-  // Nova formats the value with %s: a string shows bare, anything else as Python's repr.
-  const shown = typeof instance === 'string' ? instance : pyRepr(instance);
   if (where === 'query') {
-    return `Invalid input for query parameters ${path[0]}. Value: ${shown}. ${message}`;
+    return `Invalid input for query parameters ${path[0]}. Value: ${pyStr(instance)}. ${message}`;
   }
-  return `Invalid input for field/attribute ${path.at(-1)}. Value: ${shown}. ${message}`;
+  return `Invalid input for field/attribute ${path.at(-1)}. Value: ${pyStr(instance)}. ${message}`;
 }
 
 /** A schema that applies from min to max microversion (inclusive; undefined: unbounded). */

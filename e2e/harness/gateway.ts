@@ -26,6 +26,7 @@ export interface TestGateway {
     method: string,
     path: string,
     options?: { token?: string; body?: unknown; headers?: Record<string, string> },
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON bodies
   ): Promise<{ status: number; body: any; headers: Headers }>;
 }
 

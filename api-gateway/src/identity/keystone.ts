@@ -22,10 +22,8 @@ const TITLES: Record<number, string> = {
 
 /** An error in Keystone's format. */
 export class KeystoneError extends ApiError {
-  override body(): Record<string, never> {
-    return {
-      error: { code: this.code, message: this.message, title: TITLES[this.code] ?? 'Error' },
-    } as never;
+  override body(): unknown {
+    return { error: { code: this.code, message: this.message, title: TITLES[this.code] ?? 'Error' } };
   }
 }
 
