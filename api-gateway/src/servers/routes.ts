@@ -3,18 +3,21 @@
 // (SubjectAccessReview, cached briefly); writes through the client impersonating the user, then
 // awaited in the cache so the user's next read sees them.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { API_VERSION } from '../../../operator/src/api/kind.ts';
 import type {
   Aggregate,
   Flavor,
   Image,
   Keypair,
   Server,
+  ServerAction,
   ServerGroup,
 } from '../../../operator/src/api/v1alpha1/index.ts';
 import { ComputeHostKind, type ComputeHost } from '../../../operator/src/api/v1alpha1/index.ts';
 import { AGGREGATES } from '../../../operator/src/controllers/aggregate.ts';
 import { KEYPAIRS } from '../../../operator/src/controllers/keypair.ts';
 import { FLAVORS, IMAGES, SERVERS } from '../../../operator/src/controllers/server.ts';
+import { SERVER_ACTIONS } from '../../../operator/src/controllers/serveraction.ts';
 import { SERVER_GROUPS } from '../../../operator/src/controllers/servergroup.ts';
 import { resolveFlavor, resolveImage } from '../../../operator/src/compute/server.ts';
 import { collectionPath, kovaResource, objectPath } from '../../../operator/src/kube/resources.ts';
@@ -49,6 +52,8 @@ const COMPUTE_HOSTS = kovaResource(ComputeHostKind);
 const NOT_FOUND = (id: string) => `Instance ${id} could not be found.`;
 const POLICY = (rule: string) => `os_compute_api:servers:${rule}`;
 const META_POLICY = (rule: string) => `os_compute_api:server-metadata:${rule}`;
+/** How long DELETE waits for the operator to accept or refuse its action before answering 204. */
+const ACTION_ACCEPT_TIMEOUT_MS = 10_000;
 /** CONF.quota.metadata_items. */
 const MAX_METADATA_ITEMS = 128;
 
@@ -264,26 +269,42 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
     };
   });
 
+  // DELETE is the operator's `delete` action: it checks the lock and the states as Nova's API
+  // does, soft-deletes with reclaim_instance_interval > 0, records the instance action, and
+  // deletes the Server object otherwise. The answer waits for the action to be accepted or refused.
   app.delete(`${P}/servers/:id`, async (request: Req, reply: FastifyReply) => {
     const principal = principalOf(request);
     enforce(principal, POLICY('delete'), 'project_member');
     const server = await findServer(principal, request.params.id, 'update');
-    if (server.spec.locked && !principal.isAdmin) {
-      throw new ApiError(409, `Instance ${serverId(server)} is locked`);
-    }
-    const path = objectPath(SERVERS, server.metadata.name!, server.metadata.namespace);
-    let deleted: Server;
+    const ns = server.metadata.namespace!;
+    let action: ServerAction;
     try {
-      deleted = await ctx
-        .clientFor(principal)
-        .delete<Server>(path, { preconditions: { uid: serverId(server) } });
+      action = await ctx.clientFor(principal).create<ServerAction>(collectionPath(SERVER_ACTIONS, ns), {
+        apiVersion: API_VERSION,
+        kind: 'ServerAction',
+        metadata: { generateName: `${server.metadata.name!.slice(0, 200)}-delete-` },
+        spec: {
+          server: server.metadata.name!,
+          action: 'delete',
+          requestId: request.id,
+          user: principal.userId,
+          admin: principal.isAdmin,
+        },
+      } as ServerAction);
     } catch (e) {
       kubeError(e, POLICY('delete'), NOT_FOUND(serverId(server)));
     }
-    const cache = await caches.get<Server>(SERVERS);
-    // With the finalizer the object stays (task_state deleting) until the VM is gone.
-    if (deleted.kind === 'Server') await cache.observe(deleted);
-    else await cache.observeDeleted(`${server.metadata.namespace}/${server.metadata.name}`, serverId(server));
+    const actions = await caches.get<ServerAction>(SERVER_ACTIONS);
+    const key = `${ns}/${action.metadata.name}`;
+    await actions.waitUntil(() => {
+      const phase = actions.get(key)?.status?.phase;
+      return phase !== undefined && phase !== 'Pending';
+    }, ACTION_ACCEPT_TIMEOUT_MS);
+    const done = actions.get(key);
+    if (done?.status?.phase === 'Failed') {
+      const message = done.status.message ?? `Cannot 'delete' instance ${serverId(server)}`;
+      throw new ApiError(/could not be found/.test(message) ? 404 : 409, message);
+    }
     return reply.code(204).send();
   });
 

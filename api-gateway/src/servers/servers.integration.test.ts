@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import { API_VERSION } from '../../../operator/src/api/kind.ts';
-import type { Server } from '../../../operator/src/api/v1alpha1/index.ts';
+import type { Server, ServerAction } from '../../../operator/src/api/v1alpha1/index.ts';
 import { KEYPAIRS } from '../../../operator/src/controllers/keypair.ts';
 import { FLAVORS, IMAGES, SERVERS } from '../../../operator/src/controllers/server.ts';
-import { collectionPath } from '../../../operator/src/kube/resources.ts';
+import { collectionPath, objectPath } from '../../../operator/src/kube/resources.ts';
+import { SERVER_ACTIONS } from '../../../operator/src/controllers/serveraction.ts';
 import { createFakeNode, createFlavor, createImage, eventually } from '../../../e2e/harness/fixtures.ts';
 import { type TestGateway, startGateway } from '../../../e2e/harness/gateway.ts';
 import { type OperatorSuite, startOperatorSuite } from '../../../e2e/harness/suite.ts';
@@ -287,9 +288,18 @@ describe('Servers API (gateway on a real apiserver, fake driver)', function () {
     }
   });
 
-  it('deletes a server: 204, then it is gone from Kubernetes and 404 in the API', async () => {
+  it('deletes through the delete action: 409 while locked, then 204 and gone from Kubernetes and the API', async () => {
     const list = await gw.call('GET', '/v2.1/servers?name=^batch-1$', { token: alice });
     const id = list.body.servers[0].id;
+    await eventually('batch-1 ACTIVE', async () => (await kubeServer(id)).status?.vmState === 'active');
+    const k = await kubeServer(id);
+    const path = objectPath(SERVERS, k.metadata.name!, 'project-a');
+    await suite.client.patch(path, { spec: { locked: true } });
+    const locked = await gw.call('DELETE', `/v2.1/servers/${id}`, { token: alice });
+    expect(locked.status).to.equal(409);
+    expect(locked.body.conflictingRequest.message).to.equal(`Instance ${id} is locked`);
+    await suite.client.patch(path, { spec: { locked: false } });
+
     const res = await gw.call('DELETE', `/v2.1/servers/${id}`, { token: alice });
     expect(res.status).to.equal(204);
     await eventually('server gone', async () => (await kubeServer(id)) === undefined);
@@ -297,5 +307,13 @@ describe('Servers API (gateway on a real apiserver, fake driver)', function () {
       '404',
       async () => (await gw.call('GET', `/v2.1/servers/${id}`, { token: alice })).status === 404,
     );
+    const actions = await suite.client.list<ServerAction>(collectionPath(SERVER_ACTIONS, 'project-a'));
+    const deletes = actions.items.filter(
+      (a) => a.spec.server === k.metadata.name && a.spec.action === 'delete',
+    );
+    expect(deletes.map((a) => [a.spec.user, a.status?.phase])).to.deep.equal([
+      [aliceId, 'Failed'],
+      [aliceId, 'Succeeded'],
+    ]);
   });
 });
