@@ -135,7 +135,7 @@ function reason(e: ErrorObject, value: unknown): string {
     case 'maxLength':
       return `${pyRepr(value)} is too long`;
     case 'minItems':
-      return `${pyRepr(value)} is too short`;
+      return p.limit === 1 ? `${pyRepr(value)} should be non-empty` : `${pyRepr(value)} is too short`;
     case 'maxItems':
       return `${pyRepr(value)} is too long`;
     case 'pattern':
@@ -154,7 +154,9 @@ function reason(e: ErrorObject, value: unknown): string {
     case 'maximum':
       return `${pyRepr(value)} is greater than the maximum of ${String(p.limit)}`;
     case 'minProperties':
-      return `${pyRepr(value)} does not have enough properties`;
+      return p.limit === 1
+        ? `${pyRepr(value)} should be non-empty`
+        : `${pyRepr(value)} does not have enough properties`;
     case 'maxProperties':
       return `${pyRepr(value)} has too many properties`;
     case 'oneOf':
