@@ -7,13 +7,11 @@ import { RESERVATION_LABEL } from '../../../operator/src/api/v1alpha1/index.ts';
 import { USER_ANNOTATION } from '../../../operator/src/controllers/server.ts';
 import { POWER_STATES, statusFromState } from '../../../operator/src/compute/states.ts';
 import type { APIVersionRequest } from '../microversion.ts';
+import { MAX_LIMIT } from '../compute/common.ts';
 import { ApiError } from '../errors.ts';
 import { hostnameOf, projectOf, serverId, serverStatus, updatedAt, LAUNCH_INDEX_ANNOTATION } from './view.ts';
 import { validationError } from '../validation.ts';
 import { parseIsoTime, types } from './validation.ts';
-
-/** CONF.api.max_limit. */
-export const MAX_LIMIT = 1000;
 
 const PAGING_SORTING_PARAMS = ['sort_key', 'sort_dir', 'limit', 'marker'];
 const JOINED_TABLE_PARAMS = [
@@ -447,9 +445,10 @@ function sortParams(version: Version, all: Map<string, string[]>, caller: ListCa
   }
   const defaultDir = (dirs[0] ?? 'desc') as 'asc' | 'desc';
   const sort: SortSpec[] = keys.map((key, i) => ({ key, dir: (dirs[i] ?? defaultDir) as 'asc' | 'desc' }));
-  for (const extra of ['created_at', 'uuid']) {
-    if (!keys.includes(extra) && !(extra === 'uuid' && keys.includes('id')))
-      sort.push({ key: extra, dir: defaultDir });
+  // Nova appends created_at and the row id (creation order) for a total order; launch_index
+  // orders the servers of one request as their ids do, and the uuid breaks the remaining ties.
+  for (const extra of ['created_at', 'launch_index', 'uuid']) {
+    if (!keys.includes(extra)) sort.push({ key: extra, dir: defaultDir });
   }
   return sort;
 }

@@ -212,7 +212,9 @@ export function showView(ctx: ServerViewContext, s: Server, opts: ShowOptions = 
     server['OS-SRV-USG:terminated_at'] = naiveTime(s.status?.terminatedAt);
     if (s.spec.networks.allocation !== 'none') server.security_groups = [{ name: 'default' }];
   }
-  if (ctx.isAdmin) {
+  // Extended attributes (admin policy); the PUT answer before 2.75 leaves them out.
+  const extended = ctx.isAdmin && full;
+  if (extended) {
     const host = s.status?.host ?? null;
     server['OS-EXT-SRV-ATTR:host'] = host;
     server['OS-EXT-SRV-ATTR:instance_name'] = s.metadata.name ?? '';
@@ -233,7 +235,7 @@ export function showView(ctx: ServerViewContext, s: Server, opts: ShowOptions = 
     server['OS-EXT-STS:power_state'] = POWER_STATES[s.status?.powerState ?? 'pending'];
     server['os-extended-volumes:volumes_attached'] = [];
   }
-  if (atLeast(ctx, '2.16') && ctx.isAdmin && (full || atLeast(ctx, '2.75'))) {
+  if (atLeast(ctx, '2.16') && extended) {
     server.host_status = hostStatusOf(ctx, s);
   }
   if (atLeast(ctx, '2.9')) server.locked = s.spec.locked;
@@ -241,7 +243,7 @@ export function showView(ctx: ServerViewContext, s: Server, opts: ShowOptions = 
   if (atLeast(ctx, '2.19')) server.description = s.spec.description ?? null;
   if (atLeast(ctx, '2.26')) server.tags = s.spec.tags ?? [];
   if (atLeast(ctx, '2.63')) server.trusted_image_certificates = null;
-  if (atLeast(ctx, '2.90') && !ctx.isAdmin) server['OS-EXT-SRV-ATTR:hostname'] = hostnameOf(s);
+  if (atLeast(ctx, '2.90') && !extended) server['OS-EXT-SRV-ATTR:hostname'] = hostnameOf(s);
   if (opts.serverGroups && atLeast(ctx, '2.71')) server.server_groups = ctx.serverGroups?.(s) ?? [];
   return server;
 }
