@@ -13,12 +13,18 @@ import type {
   ServerAction,
   ServerGroup,
 } from '../../../operator/src/api/v1alpha1/index.ts';
-import { ComputeHostKind, type ComputeHost } from '../../../operator/src/api/v1alpha1/index.ts';
+import {
+  ComputeHostKind,
+  QUOTA_RESOURCES,
+  type ComputeHost,
+  type ProjectQuota,
+} from '../../../operator/src/api/v1alpha1/index.ts';
 import { AGGREGATES } from '../../../operator/src/controllers/aggregate.ts';
 import { KEYPAIRS } from '../../../operator/src/controllers/keypair.ts';
 import { FLAVORS, IMAGES, SERVERS } from '../../../operator/src/controllers/server.ts';
 import { SERVER_ACTIONS } from '../../../operator/src/controllers/serveraction.ts';
 import { SERVER_GROUPS } from '../../../operator/src/controllers/servergroup.ts';
+import { PROJECT_QUOTAS } from '../../../operator/src/controllers/projectquota.ts';
 import { resolveFlavor, resolveImage } from '../../../operator/src/compute/server.ts';
 import { collectionPath, kovaResource, objectPath } from '../../../operator/src/kube/resources.ts';
 import { baseUrl } from '../app.ts';
@@ -34,6 +40,7 @@ import { ApiError } from '../errors.ts';
 import { APIVersionRequest } from '../microversion.ts';
 import { parseListQuery, selectServers } from './query.ts';
 import { validateCreate, validateMetadata, validateMetadataItem, validateUpdate } from './schemas.ts';
+import { instancesAllowed, limitsOf } from './quota.ts';
 import { planCreate, planUpdate } from './translate.ts';
 import {
   DEFAULT_AVAILABILITY_ZONE,
@@ -54,8 +61,6 @@ const POLICY = (rule: string) => `os_compute_api:servers:${rule}`;
 const META_POLICY = (rule: string) => `os_compute_api:server-metadata:${rule}`;
 /** How long DELETE waits for the operator to accept or refuse its action before answering 204. */
 const ACTION_ACCEPT_TIMEOUT_MS = 10_000;
-/** CONF.quota.metadata_items. */
-const MAX_METADATA_ITEMS = 128;
 
 type Body = Record<string, unknown>;
 type Req = FastifyRequest<{ Params: { id: string; key: string; network: string }; Body: unknown }>;
@@ -188,7 +193,24 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
     validateCreate(version, request.body);
     enforce(principal, POLICY('create'), 'project_member');
     const body = request.body as Body;
-    const plan = planCreate(version, body, { userId: principal.userId, isAdmin: principal.isAdmin });
+    const [flavors, all, quotas] = await Promise.all([
+      caches.get<Flavor>(FLAVORS),
+      caches.get<Server>(SERVERS),
+      caches.get<ProjectQuota>(PROJECT_QUOTAS),
+    ]);
+    const quota = quotas.get(`${principal.namespace}/default`);
+    const plan = planCreate(
+      version,
+      body,
+      { userId: principal.userId, isAdmin: principal.isAdmin },
+      (min, max, flavorRef) => {
+        const flavor = resolveFlavor(flavorRef, flavors.list());
+        if (!flavor) throw new ApiError(400, `Flavor ${flavorRef} could not be found.`);
+        const used = usage(principal.namespace, all.list(), flavors.list());
+        return instancesAllowed(limitsOf(quota), used, flavor.spec, min, max);
+      },
+    );
+    checkMetadataQuota(plan.servers[0]!.spec.metadata ?? {}, quota);
     await checkReferences(principal, plan.servers[0]!);
 
     const client = ctx.clientFor(principal);
@@ -336,12 +358,9 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
   }
 
   async function writeMetadata(p: Principal, s: Server, next: Record<string, string>): Promise<Server> {
-    if (Object.keys(next).length > MAX_METADATA_ITEMS) {
-      throw new ApiError(
-        403,
-        `Quota exceeded for metadata_items: Requested ${Object.keys(next).length}, but already used 0 of ${MAX_METADATA_ITEMS} metadata_items`,
-      );
-    }
+    const quotas = await caches.get<ProjectQuota>(PROJECT_QUOTAS);
+    checkMetadataQuota(next, quotas.get(`${s.metadata.namespace}/default`));
+
     const current = s.spec.metadata ?? {};
     const patch: Record<string, string | null> = { ...next };
     for (const k of Object.keys(current)) if (!(k in next)) patch[k] = null;
@@ -413,4 +432,25 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
     if (!(network in addresses)) throw new ApiError(404, 'Instance is not a member of specified network');
     return { [network]: addresses[network] };
   });
+}
+
+/** compute.API._check_metadata_properties_quota: too many items is a 403 (OverQuota). */
+function checkMetadataQuota(metadata: Record<string, string>, quota: ProjectQuota | undefined): void {
+  const allowed = quota?.spec.metadataItems ?? QUOTA_RESOURCES.metadataItems.default;
+  if (allowed >= 0 && Object.keys(metadata).length > allowed) {
+    throw new ApiError(403, `Maximum number of metadata items exceeds ${allowed}`);
+  }
+}
+
+/** The project's instances, cores and RAM in use (a server not yet given its flavor copy counts its flavorRef's). */
+function usage(namespace: string, servers: readonly Server[], flavors: readonly Flavor[]) {
+  const used = { instances: 0, cores: 0, ram: 0 };
+  for (const s of servers) {
+    if (s.metadata.namespace !== namespace || s.metadata.deletionTimestamp) continue;
+    const f = s.status?.flavor ?? resolveFlavor(s.spec.flavorRef, flavors)?.spec;
+    used.instances++;
+    used.cores += f?.vcpus ?? 0;
+    used.ram += f?.ram ?? 0;
+  }
+  return used;
 }

@@ -5,6 +5,7 @@ import { KEYPAIRS } from '../../../operator/src/controllers/keypair.ts';
 import { FLAVORS, IMAGES, SERVERS } from '../../../operator/src/controllers/server.ts';
 import { collectionPath, objectPath } from '../../../operator/src/kube/resources.ts';
 import { SERVER_ACTIONS } from '../../../operator/src/controllers/serveraction.ts';
+import { PROJECT_QUOTAS } from '../../../operator/src/controllers/projectquota.ts';
 import { createFakeNode, createFlavor, createImage, eventually } from '../../../e2e/harness/fixtures.ts';
 import { type TestGateway, startGateway } from '../../../e2e/harness/gateway.ts';
 import { type OperatorSuite, startOperatorSuite } from '../../../e2e/harness/suite.ts';
@@ -143,6 +144,24 @@ describe('Servers API (gateway on a real apiserver, fake driver)', function () {
     expect(everyone.body.servers).to.have.length(4);
     const refused = await gw.call('GET', '/v2.1/servers?all_tenants=1', { token: alice });
     expect(refused.status).to.equal(403);
+  });
+
+  it("refuses a create over the project's quota with Nova's 403 and creates nothing", async () => {
+    await suite.client.create(collectionPath(PROJECT_QUOTAS, 'project-b'), {
+      apiVersion: API_VERSION,
+      kind: 'ProjectQuota',
+      metadata: { name: 'default' },
+      spec: { instances: 1 },
+    });
+    const res = await eventually('quota in the cache', async () => {
+      const r = await create(bob, { name: 'over' });
+      return r.status === 403 && r;
+    });
+    expect(res.body.forbidden.message).to.equal(
+      'Quota exceeded for instances: Requested 1, but already used 1 of 1 instances',
+    );
+    const bobs = await suite.client.list<Server>(collectionPath(SERVERS, 'project-b'));
+    expect(bobs.items.map((s) => s.spec.name)).to.deep.equal(['bobs']);
   });
 
   it('gives a member of another project 404 for the server and its sub-resources', async () => {

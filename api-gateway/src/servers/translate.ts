@@ -131,7 +131,12 @@ export interface CreateCaller {
  * for a multi-create ("name-1", "name-2"...), the shared reservation label and the count the
  * scheduler places all-or-none.
  */
-export function planCreate(version: APIVersionRequest, body: Body, caller: CreateCaller): CreatePlan {
+export function planCreate(
+  version: APIVersionRequest,
+  body: Body,
+  caller: CreateCaller,
+  fit: (minCount: number, maxCount: number, flavorRef: string) => number = (_min, max) => max,
+): CreatePlan {
   const at = (v: string) => version.compare(v) >= 0;
   const server = body.server as Body;
   const minCount = Number(server.min_count ?? 1);
@@ -194,16 +199,18 @@ export function planCreate(version: APIVersionRequest, body: Body, caller: Creat
   if (description !== undefined && description !== null) spec.description = description;
   if (at('2.52') && server.tags !== undefined) spec.tags = [...new Set(server.tags as string[])];
 
+  // The quota may reduce max_count to what fits (at least min_count).
+  const count = fit(minCount, maxCount, spec.flavorRef!);
   const resv = reservationId();
   const servers: Server[] = [];
-  for (let i = 0; i < maxCount; i++) {
-    const displayName = maxCount > 1 ? `${name}-${i + 1}` : name;
+  for (let i = 0; i < count; i++) {
+    const displayName = count > 1 ? `${name}-${i + 1}` : name;
     const guestHostname = hostname ?? sanitizeHostname(displayName);
     const annotations: Record<string, string> = {
       [USER_ANNOTATION]: caller.userId,
       [LAUNCH_INDEX_ANNOTATION]: String(i),
     };
-    if (maxCount > 1) annotations[NUM_INSTANCES_ANNOTATION] = String(maxCount);
+    if (count > 1) annotations[NUM_INSTANCES_ANNOTATION] = String(count);
     servers.push({
       apiVersion: API_VERSION,
       kind: 'Server',
