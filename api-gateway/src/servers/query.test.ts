@@ -1,9 +1,8 @@
 import { expect } from 'chai';
 import type { Server } from '../../../operator/src/api/v1alpha1/index.ts';
-import { ApiError } from '../errors.ts';
 import { APIVersionRequest } from '../microversion.ts';
 import { parseListQuery, selectServers } from './query.ts';
-import { activeServer } from './testdata.ts';
+import { activeServer, apiErrorOf } from './testdata.ts';
 
 const v = (s: string) => APIVersionRequest.parse(s);
 const member = { isAdmin: false, projectId: 'proj-a' };
@@ -25,16 +24,6 @@ function q(version: string, query: string, caller = member, isDetail = true) {
   return parseListQuery(v(version), [...new URLSearchParams(query)], caller, isDetail);
 }
 
-function error(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).to.be.instanceOf(ApiError);
-    return e as ApiError;
-  }
-  throw new Error('accepted');
-}
-
 describe('server list queries (ServersController._get_servers)', () => {
   const servers = [server(1, { tags: ['a', 'b'] }), server(2, { tags: ['b'] }), server(3)];
   const ids = (r: { servers: Server[] }) => r.servers.map((s) => s.spec.name);
@@ -54,7 +43,7 @@ describe('server list queries (ServersController._get_servers)', () => {
     expect(first.maxItems).to.equal(2);
     const marker = first.servers[1]!.metadata.uid;
     expect(ids(selectServers(q('2.1', `limit=2&marker=${marker}`), servers))).to.deep.equal(['srv-1']);
-    expect(error(() => selectServers(q('2.1', 'marker=nope'), servers)).message).to.equal(
+    expect(apiErrorOf(() => selectServers(q('2.1', 'marker=nope'), servers)).message).to.equal(
       'marker [nope] not found',
     );
   });
@@ -81,7 +70,7 @@ describe('server list queries (ServersController._get_servers)', () => {
   it('ignores filters a member may not use before 2.75 and refuses unknown ones from 2.75', () => {
     expect(ids(selectServers(q('2.74', 'host=elsewhere&bogus=1'), servers))).to.have.length(3);
     expect(ids(selectServers(q('2.74', 'host=elsewhere', admin), servers))).to.deep.equal([]);
-    expect(error(() => q('2.75', 'bogus=1')).message).to.equal(
+    expect(apiErrorOf(() => q('2.75', 'bogus=1')).message).to.equal(
       "Additional properties are not allowed ('bogus' was unexpected)",
     );
   });
@@ -141,11 +130,13 @@ describe('server list queries (ServersController._get_servers)', () => {
       ],
     ];
     for (const [version, query, code, message] of cases) {
-      const e = error(() => q(version, query));
+      const e = apiErrorOf(() => q(version, query));
       expect(e.code, query).to.equal(code);
       expect(e.message, query).to.contain(message);
     }
-    expect(error(() => q('2.1', 'metadata=x', admin)).message).to.equal('Invalid filter field: metadata.');
+    expect(apiErrorOf(() => q('2.1', 'metadata=x', admin)).message).to.equal(
+      'Invalid filter field: metadata.',
+    );
   });
 
   it('returns nothing for an unknown status before 2.38, and all_tenants for admins', () => {

@@ -1,18 +1,8 @@
 import { expect } from 'chai';
-import { ApiError } from '../errors.ts';
 import { instancesAllowed, limitsOf } from './quota.ts';
+import { apiErrorOf } from './testdata.ts';
 
 const flavor = { vcpus: 2, ram: 1024 };
-
-function refusal(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).to.be.instanceOf(ApiError);
-    return e as ApiError;
-  }
-  throw new Error('allowed');
-}
 
 describe('server create quota (compute/utils.py check_num_instances_quota)', () => {
   const limits = limitsOf(undefined);
@@ -27,12 +17,16 @@ describe('server create quota (compute/utils.py check_num_instances_quota)', () 
   });
 
   it("refuses with Nova's TooManyInstances message when not even min_count fits", () => {
-    const e = refusal(() => instancesAllowed(limits, { instances: 10, cores: 20, ram: 10240 }, flavor, 1, 1));
+    const e = apiErrorOf(() =>
+      instancesAllowed(limits, { instances: 10, cores: 20, ram: 10240 }, flavor, 1, 1),
+    );
     expect(e.code).to.equal(403);
     expect(e.message).to.equal(
       'Quota exceeded for instances, cores: Requested 1, 2, but already used 10, 20 of 10, 20 instances, cores',
     );
-    const range = refusal(() => instancesAllowed(limits, { instances: 8, cores: 16, ram: 0 }, flavor, 3, 4));
+    const range = apiErrorOf(() =>
+      instancesAllowed(limits, { instances: 8, cores: 16, ram: 0 }, flavor, 3, 4),
+    );
     expect(range.message).to.equal(
       'Quota exceeded for instances, cores: Requested 3-4, 8, but already used 8, 16 of 10, 20 instances, cores',
     );

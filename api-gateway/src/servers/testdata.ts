@@ -1,5 +1,6 @@
 // A Server object as the operator leaves it once ACTIVE, for the view and query unit tests.
 import type { Server } from '../../../operator/src/api/v1alpha1/index.ts';
+import { ApiError } from '../errors.ts';
 
 export const SERVER_UID = '8a2e2f8e-4b7c-4f0e-9d7a-1c2b3d4e5f60';
 
@@ -52,4 +53,15 @@ export function activeServer(overrides: Partial<Server['spec']> = {}): Server {
       launchedAt: '2026-11-24T10:01:00Z',
     },
   } as Server;
+}
+
+/** The ApiError fn throws (failing the test when it throws nothing or something else). */
+export function apiErrorOf(fn: () => unknown): ApiError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ApiError) return e;
+    throw e;
+  }
+  throw new Error('expected an ApiError, nothing was thrown');
 }
