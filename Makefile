@@ -55,6 +55,10 @@ bench: $(NODE_DEPS) tools ## Run the benchmarks; each prints lines `BENCH <name>
 operator: $(NODE_DEPS) ## Run the operator against the current kubeconfig (ARGS="--fake-state-dir /tmp/fake" ...)
 	node operator/src/main.ts $(ARGS)
 
+.PHONY: gateway
+gateway: $(NODE_DEPS) ## Run the API gateway against the current kubeconfig (ARGS="--bootstrap-password-file F" ...)
+	node api-gateway/src/main.ts $(ARGS)
+
 .PHONY: test-unit
 test-unit: $(NODE_DEPS) ## Run the unit tests only (no servers)
 	mocha --config .mocharc.unit.json

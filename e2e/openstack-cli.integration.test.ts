@@ -77,6 +77,58 @@ describe('openstack CLI against the Kova gateway', function () {
     });
   });
 
+  it('project create, user create, role add: the new member logs in, and admin-only calls are refused', async () => {
+    const project = await admin.json<{ id: string; name: string }>(['project', 'create', 'demo']);
+    const user = await admin.json<{ id: string; name: string }>([
+      'user',
+      'create',
+      '--password',
+      'demo-pw',
+      '--project',
+      'demo',
+      'demo',
+    ]);
+    await admin.ok(['role', 'add', '--project', 'demo', '--user', 'demo', 'member']);
+    const assignments = await admin.json<{ Role: string; User: string; Project: string }[]>([
+      'role',
+      'assignment',
+      'list',
+      '--user',
+      'demo',
+      '--names',
+    ]);
+    expect(assignments.map((a) => a.Role)).to.deep.equal(['member']);
+    const rb = await kubectlJson<{ roleRef: { name: string }; subjects: { name: string }[] }>([
+      'get',
+      'rolebinding',
+      '-n',
+      'demo',
+      `kova-member-${user.id}`,
+    ]);
+    expect(rb.roleRef.name).to.equal('kova:member');
+    expect(rb.subjects[0]!.name).to.equal(`kova:${user.id}`);
+
+    const demo = new OpenStackCli({
+      authUrl: gw.authUrl,
+      user: 'demo',
+      password: 'demo-pw',
+      project: 'demo',
+    });
+    const token = await demo.json<{ project_id: string; user_id: string }>(['token', 'issue']);
+    expect(token).to.deep.equal({ ...token, project_id: project.id, user_id: user.id });
+    await demo.json(['flavor', 'list']);
+    const refused = await demo.run(['flavor', 'create', '--ram', '1', '--vcpus', '1', '--disk', '0', 'nope']);
+    expect(refused.code).to.not.equal(0);
+    expect(refused.stderr).to.include(
+      "Policy doesn't allow os_compute_api:os-flavor-manage:create to be performed.",
+    );
+    expect(refused.stderr).to.include('403');
+
+    await admin.ok(['role', 'remove', '--project', 'demo', '--user', 'demo', 'member']);
+    expect((await demo.run(['token', 'issue'])).code).to.not.equal(0);
+    await admin.ok(['user', 'delete', 'demo']);
+  });
+
   for (const version of [undefined, '2.90']) {
     describe(`at compute microversion ${version ?? 'default (2.1)'}`, () => {
       let cli: OpenStackCli;

@@ -1,10 +1,17 @@
 // The Keystone v3 subset, under /identity: version discovery, POST/GET/HEAD /v3/auth/tokens
 // (password and token methods, project scope or unscoped), the service catalog, and the projects
 // and roles a user can see. Bodies and errors are Keystone's ({"error": {code, message, title}}).
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { baseUrl } from '../app.ts';
-import { COMPUTE_PREFIX, type GatewayContext, IDENTITY_PREFIX, IMAGE_PREFIX, ROLES } from '../context.ts';
+import {
+  COMPUTE_PREFIX,
+  type GatewayContext,
+  IDENTITY_PREFIX,
+  IMAGE_PREFIX,
+  ROLES,
+  type Role,
+} from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { validationError, type Schema } from '../validation.ts';
 import { type ValidatedToken, validateToken } from './auth.ts';
@@ -342,18 +349,239 @@ export function registerIdentity(app: FastifyInstance, ctx: GatewayContext): voi
     if (!u) throw new KeystoneError(404, `Could not find user: ${request.params.id}.`);
     return { user: userView(u, base(request)) };
   });
+
+  // --- administration (admin tokens): users, projects, role assignments, for `openstack user
+  // create`, `project create`, `role add` and friends. The records are written with the gateway's
+  // own identity: they are the gateway's (Secrets in kova-system, RoleBindings it manages).
+  const roleView = (r: Role, request: FastifyRequest) => ({
+    id: roleId(r),
+    name: r,
+    domain_id: null,
+    description: null,
+    options: {},
+    links: { self: `${base(request)}${V3}/roles/${roleId(r)}` },
+  });
+  const roleByIdOrName = (idOrName: string): Role | undefined =>
+    ROLES.find((r) => roleId(r) === idOrName || r === idOrName);
+  const list = (request: FastifyRequest, key: string, items: unknown[]) => ({
+    [key]: items,
+    links: { self: `${base(request)}${request.url.split('?')[0]}`, previous: null, next: null },
+  });
+  const query = (request: FastifyRequest) => request.query as Record<string, string | undefined>;
+
   app.get(V3 + '/roles', async (request) => {
     caller(request);
-    return {
-      roles: ROLES.map((r) => ({
-        id: roleId(r),
-        name: r,
-        domain_id: null,
-        description: null,
-        options: {},
-        links: { self: `${base(request)}${V3}/roles/${roleId(r)}` },
-      })),
-      links: { self: `${base(request)}${V3}/roles`, previous: null, next: null },
-    };
+    const name = query(request).name;
+    return list(
+      request,
+      'roles',
+      ROLES.filter((r) => name === undefined || r === name).map((r) => roleView(r, request)),
+    );
+  });
+  app.get<{ Params: { id: string } }>(V3 + '/roles/:id', async (request) => {
+    caller(request);
+    const role = ROLES.find((r) => roleId(r) === request.params.id);
+    if (!role) throw new KeystoneError(404, `Could not find role: ${request.params.id}.`);
+    return { role: roleView(role, request) };
+  });
+
+  const domainView = (request: FastifyRequest) => ({
+    ...domainRef(),
+    description: 'The default domain',
+    enabled: true,
+    tags: [],
+    options: {},
+    links: { self: `${base(request)}${V3}/domains/${DEFAULT_DOMAIN.id}` },
+  });
+  app.get(V3 + '/domains', async (request) => {
+    caller(request);
+    const name = query(request).name;
+    return list(
+      request,
+      'domains',
+      name === undefined || name === DEFAULT_DOMAIN.name ? [domainView(request)] : [],
+    );
+  });
+  app.get<{ Params: { id: string } }>(V3 + '/domains/:id', async (request) => {
+    caller(request);
+    if (request.params.id !== DEFAULT_DOMAIN.id) {
+      throw new KeystoneError(404, `Could not find domain: ${request.params.id}.`);
+    }
+    return { domain: domainView(request) };
+  });
+
+  app.get(V3 + '/users', async (request) => {
+    requireAdmin(caller(request), 'identity:list_users');
+    const { name } = query(request);
+    return list(
+      request,
+      'users',
+      store
+        .listUsers()
+        .filter((u) => name === undefined || u.name === name)
+        .map((u) => userView(u, base(request))),
+    );
+  });
+  app.post(V3 + '/users', async (request, reply) => {
+    requireAdmin(caller(request), 'identity:create_user');
+    const invalid = validationError(USER_CREATE, request.body ?? null);
+    if (invalid) throw new KeystoneError(400, invalid);
+    const u = (request.body as { user: { name: string; password?: string; enabled?: boolean } }).user;
+    if (store.userByName(u.name)) {
+      throw new KeystoneError(
+        409,
+        `Conflict occurred attempting to store user - Duplicate entry found with name ${u.name} at domain ID default.`,
+      );
+    }
+    // A user created without a password cannot log in (Keystone's behaviour too).
+    const user = await store.createUser({
+      name: u.name,
+      password: u.password ?? randomBytes(32).toString('hex'),
+      enabled: u.enabled,
+    });
+    return reply.code(201).send({ user: userView(user, base(request)) });
+  });
+  app.delete<{ Params: { id: string } }>(V3 + '/users/:id', async (request, reply) => {
+    requireAdmin(caller(request), 'identity:delete_user');
+    if (!store.userById(request.params.id))
+      throw new KeystoneError(404, `Could not find user: ${request.params.id}.`);
+    await store.deleteUser(request.params.id);
+    return reply.code(204).send();
+  });
+
+  app.post(V3 + '/projects', async (request, reply) => {
+    requireAdmin(caller(request), 'identity:create_project');
+    const invalid = validationError(PROJECT_CREATE, request.body ?? null);
+    if (invalid) throw new KeystoneError(400, invalid);
+    const p = (request.body as { project: { name: string; description?: string; domain_id?: string } })
+      .project;
+    if (p.domain_id !== undefined && p.domain_id !== DEFAULT_DOMAIN.id) {
+      throw new KeystoneError(400, `Could not find domain: ${p.domain_id}.`);
+    }
+    if (store.projectByName(p.name)) {
+      throw new KeystoneError(
+        409,
+        `Conflict occurred attempting to store project - it is not permitted to have two projects with the same name in the same domain : ${p.name}.`,
+      );
+    }
+    const project = await store.createProject({ name: p.name, description: p.description });
+    return reply.code(201).send({ project: projectView(project, base(request)) });
+  });
+
+  type AssignmentParams = { Params: { project: string; user: string; role: string } };
+  const assignmentPath = V3 + '/projects/:project/users/:user/roles/:role';
+  const resolveAssignment = (request: FastifyRequest<AssignmentParams>, action: string) => {
+    requireAdmin(caller(request), action);
+    const { project: pid, user: uid, role: rid } = request.params;
+    const project = store.projectById(pid);
+    if (!project) throw new KeystoneError(404, `Could not find project: ${pid}.`);
+    const user = store.userById(uid);
+    if (!user) throw new KeystoneError(404, `Could not find user: ${uid}.`);
+    const role = roleByIdOrName(rid);
+    if (!role) throw new KeystoneError(404, `Could not find role: ${rid}.`);
+    return { project, user, role };
+  };
+  const noAssignment = (request: FastifyRequest<AssignmentParams>) =>
+    new KeystoneError(
+      404,
+      `Could not find role assignment with role: ${request.params.role}, user or group: ${request.params.user}, project, domain, or system: ${request.params.project}.`,
+    );
+  app.put<AssignmentParams>(assignmentPath, async (request, reply) => {
+    const { project, user, role } = resolveAssignment(request, 'identity:create_grant');
+    await store.assignRole(user.id, project, role);
+    ctx.authorizer.clear();
+    return reply.code(204).send();
+  });
+  app.get<AssignmentParams>(assignmentPath, async (request, reply) => {
+    const { project, user, role } = resolveAssignment(request, 'identity:check_grant');
+    if (!store.hasAssignment(user.id, project, role)) throw noAssignment(request);
+    return reply.code(204).send();
+  });
+  app.delete<AssignmentParams>(assignmentPath, async (request, reply) => {
+    const { project, user, role } = resolveAssignment(request, 'identity:revoke_grant');
+    if (!(await store.revokeRole(user.id, project, role))) throw noAssignment(request);
+    ctx.authorizer.clear();
+    return reply.code(204).send();
+  });
+  app.get<{ Params: { project: string; user: string } }>(
+    V3 + '/projects/:project/users/:user/roles',
+    async (request) => {
+      requireAdmin(caller(request), 'identity:list_grants');
+      const project = store.projectById(request.params.project);
+      if (!project) throw new KeystoneError(404, `Could not find project: ${request.params.project}.`);
+      const roles = store
+        .assignments()
+        .filter((a) => a.userId === request.params.user && a.project.id === project.id)
+        .map((a) => roleView(a.role, request));
+      return list(request, 'roles', roles);
+    },
+  );
+  app.get(V3 + '/role_assignments', async (request) => {
+    const v = caller(request);
+    const q = query(request);
+    // A user may list their own assignments; everything else is the admin's.
+    if (q['user.id'] !== v.user.id) requireAdmin(v, 'identity:list_role_assignments');
+    const names = q.include_names !== undefined && !['0', 'false'].includes(q.include_names.toLowerCase());
+    const assignments = store
+      .assignments()
+      .filter((a) => q['user.id'] === undefined || a.userId === q['user.id'])
+      .filter((a) => q['scope.project.id'] === undefined || a.project.id === q['scope.project.id'])
+      .filter((a) => q['role.id'] === undefined || roleId(a.role) === q['role.id'])
+      .map((a) => ({
+        role: names ? { id: roleId(a.role), name: a.role } : { id: roleId(a.role) },
+        user: names
+          ? { id: a.userId, name: store.userById(a.userId)?.name ?? '', domain: domainRef() }
+          : { id: a.userId },
+        scope: {
+          project: names
+            ? { id: a.project.id, name: a.project.name, domain: domainRef() }
+            : { id: a.project.id },
+        },
+        links: {
+          assignment: `${base(request)}${V3}/projects/${a.project.id}/users/${a.userId}/roles/${roleId(a.role)}`,
+        },
+      }));
+    return list(request, 'role_assignments', assignments);
   });
 }
+
+const USER_CREATE: Schema = {
+  type: 'object',
+  required: ['user'],
+  properties: {
+    user: {
+      type: 'object',
+      required: ['name'],
+      properties: {
+        name: { type: 'string', minLength: 1, maxLength: 255 },
+        password: { type: ['string', 'null'] },
+        enabled: { type: 'boolean' },
+        domain_id: { type: 'string', enum: [DEFAULT_DOMAIN.id] },
+        default_project_id: { type: ['string', 'null'] },
+        description: { type: ['string', 'null'] },
+        email: { type: ['string', 'null'] },
+      },
+    },
+  },
+};
+
+/** A project is a namespace: its name must be a Kubernetes namespace name (RFC 1123 label). */
+const PROJECT_CREATE: Schema = {
+  type: 'object',
+  required: ['project'],
+  properties: {
+    project: {
+      type: 'object',
+      required: ['name'],
+      properties: {
+        name: { type: 'string', minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
+        description: { type: ['string', 'null'] },
+        domain_id: { type: 'string' },
+        enabled: { type: 'boolean' },
+        is_domain: { type: 'boolean', enum: [false] },
+        parent_id: { type: ['string', 'null'] },
+        tags: { type: 'array' },
+      },
+    },
+  },
+};

@@ -9,7 +9,7 @@
 // Reads come from informers; writes use the gateway's own identity.
 import { createHash, randomBytes } from 'node:crypto';
 import type { KubeClient, KubeObject } from '../../../operator/src/kube/client.ts';
-import { isAlreadyExists } from '../../../operator/src/kube/client.ts';
+import { isAlreadyExists, isNotFound } from '../../../operator/src/kube/client.ts';
 import {
   NAMESPACES,
   type Resource,
@@ -263,5 +263,50 @@ export class IdentityStore {
       return;
     }
     await this.bindings.observe(rb);
+  }
+
+  /** Revokes role on project from the user (deletes the RoleBinding); false if it was not assigned. */
+  async revokeRole(userId: string, project: Project, role: Role): Promise<boolean> {
+    const name = `kova-${role}-${userId}`;
+    const rb = this.bindings.get(`${project.namespace}/${name}`);
+    if (!rb) return false;
+    try {
+      await this.client.delete(objectPath(ROLEBINDINGS, name, project.namespace));
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+    await this.bindings.observeDeleted(`${project.namespace}/${name}`, rb.metadata.uid);
+    return true;
+  }
+
+  /** Whether the user holds exactly this role (not an implied one) on the project. */
+  hasAssignment(userId: string, project: Project, role: Role): boolean {
+    return this.bindings.get(`${project.namespace}/kova-${role}-${userId}`) !== undefined;
+  }
+
+  /** Role assignments as (user, project, role), for Keystone's role_assignments. */
+  assignments(): { userId: string; project: Project; role: Role }[] {
+    const byNamespace = new Map(this.listProjects().map((p) => [p.namespace, p]));
+    return this.bindings.list().flatMap((b) => {
+      const project = byNamespace.get(b.metadata.namespace ?? '');
+      const userId = b.metadata.labels?.[USER_ID_LABEL];
+      const role = b.metadata.labels?.[ROLE_LABEL] as Role;
+      return project && userId && ROLES.includes(role) ? [{ userId, project, role }] : [];
+    });
+  }
+
+  /** Deletes the user and their role assignments. */
+  async deleteUser(userId: string): Promise<void> {
+    for (const a of this.assignments().filter((x) => x.userId === userId)) {
+      await this.revokeRole(userId, a.project, a.role);
+    }
+    const key = `${SYSTEM_NAMESPACE}/kova-user-${userId}`;
+    const secret = this.users.get(key);
+    try {
+      await this.client.delete(objectPath(SECRETS, `kova-user-${userId}`, SYSTEM_NAMESPACE));
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+    await this.users.observeDeleted(key, secret?.metadata.uid);
   }
 }
