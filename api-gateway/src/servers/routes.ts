@@ -85,11 +85,19 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
       caches.get<Aggregate>(AGGREGATES),
       caches.get<ServerGroup>(SERVER_GROUPS),
     ]);
+    // Memoised per request: a page of 1,000 servers asks the same few hosts and projects.
+    const zones = new Map<string, string>();
+    const projectIds = new Map<string, string>();
+    const zoned = aggregates.list().filter((a) => a.spec.availabilityZone);
     return {
       version: versionOf(request),
       baseUrl: baseUrl(request),
       isAdmin: principal.isAdmin,
-      projectId: (ns) => ctx.identity.projectByName(ns)?.id ?? ns,
+      projectId: (ns) => {
+        let id = projectIds.get(ns);
+        if (id === undefined) projectIds.set(ns, (id = ctx.identity.projectByName(ns)?.id ?? ns));
+        return id;
+      },
       hostStatus: (host): HostStatus => {
         const h = hosts.get(host);
         if (!h) return 'UNKNOWN';
@@ -97,9 +105,16 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
         if (h.spec.disabled) return 'MAINTENANCE';
         return h.status?.state === 'up' ? 'UP' : 'UNKNOWN';
       },
-      hostZone: (host) =>
-        aggregates.list().find((a) => a.spec.availabilityZone && a.spec.hosts?.includes(host))?.spec
-          .availabilityZone ?? DEFAULT_AVAILABILITY_ZONE,
+      hostZone: (host) => {
+        let zone = zones.get(host);
+        if (zone === undefined) {
+          zone =
+            zoned.find((a) => a.spec.hosts?.includes(host))?.spec.availabilityZone ??
+            DEFAULT_AVAILABILITY_ZONE;
+          zones.set(host, zone);
+        }
+        return zone;
+      },
       serverGroups: (s) =>
         groups
           .list()

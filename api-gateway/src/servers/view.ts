@@ -78,7 +78,23 @@ export function serverStatus(s: Server): string {
 
 /** utils.isotime: seconds precision, Z. Kubernetes timestamps already have that form. */
 function isotime(t: string | undefined): string {
-  return t ? new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z') : '';
+  if (!t) return '';
+  return SECONDS_ISO.test(t) ? t : new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+const SECONDS_ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
+
+/** hostId per (project, host): one sha224 per pair, not per server and request. */
+const hostIds = new Map<string, string>();
+function cachedHostId(project: string, host: string | undefined): string {
+  if (!host) return '';
+  const key = `${project}\u0000${host}`;
+  let id = hostIds.get(key);
+  if (id === undefined) {
+    if (hostIds.size > 10_000) hostIds.clear();
+    id = novaHostId(project, host);
+    hostIds.set(key, id);
+  }
+  return id;
 }
 
 /** A naive datetime as oslo's jsonutils prints it (OS-SRV-USG:launched_at): microseconds, no zone. */
@@ -188,7 +204,7 @@ export function showView(ctx: ServerViewContext, s: Server, opts: ShowOptions = 
     tenant_id: tenantOf(ctx, s),
     user_id: s.metadata.annotations?.[USER_ANNOTATION] ?? '',
     metadata: s.spec.metadata ?? {},
-    hostId: novaHostId(tenantOf(ctx, s), s.status?.host),
+    hostId: cachedHostId(tenantOf(ctx, s), s.status?.host),
     image: imageView(ctx, s),
     flavor: flavorView(ctx, s),
     created: isotime(s.metadata.creationTimestamp),
