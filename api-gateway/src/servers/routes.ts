@@ -378,7 +378,7 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
 
     const current = s.spec.metadata ?? {};
     const patch: Record<string, string | null> = { ...next };
-    for (const k of Object.keys(current)) if (!(k in next)) patch[k] = null;
+    for (const k of Object.keys(current)) if (!Object.hasOwn(next, k)) patch[k] = null;
     return patchServer(p, s, { spec: { metadata: patch } }, META_POLICY('update'));
   }
 
@@ -389,7 +389,8 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
 
   app.get(`${P}/servers/:id/metadata/:key`, async (request: Req) => {
     const { s } = await metadataTarget(request, 'show', false);
-    const value = s.spec.metadata?.[request.params.key];
+    const metadata = s.spec.metadata ?? {};
+    const value = Object.hasOwn(metadata, request.params.key) ? metadata[request.params.key] : undefined;
     if (value === undefined) throw new ApiError(404, 'Metadata item was not found');
     return { meta: { [request.params.key]: value } };
   });
@@ -417,7 +418,7 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
     validateMetadataItem(request.body);
     const meta = (request.body as { meta: Record<string, string> }).meta;
     const key = request.params.key;
-    if (!(key in meta)) throw new ApiError(400, 'Request body and URI mismatch');
+    if (!Object.hasOwn(meta, key)) throw new ApiError(400, 'Request body and URI mismatch');
     const { p, s } = await metadataTarget(request, 'update', true);
     await writeMetadata(p, s, { ...(s.spec.metadata ?? {}), [key]: meta[key]! });
     return { meta: { [key]: meta[key] } };
@@ -426,7 +427,7 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
   app.delete(`${P}/servers/:id/metadata/:key`, async (request: Req, reply: FastifyReply) => {
     const { p, s } = await metadataTarget(request, 'delete', true);
     const key = request.params.key;
-    if (!(key in (s.spec.metadata ?? {}))) throw new ApiError(404, 'Metadata item was not found');
+    if (!Object.hasOwn(s.spec.metadata ?? {}, key)) throw new ApiError(404, 'Metadata item was not found');
     const { [key]: _removed, ...rest } = s.spec.metadata ?? {};
     await writeMetadata(p, s, rest);
     return reply.code(204).send();
@@ -444,7 +445,8 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
     enforce(p, 'os_compute_api:ips:show', 'project_reader');
     const { addresses } = ipsView(await findServer(p, request.params.id));
     const network = request.params.network;
-    if (!(network in addresses)) throw new ApiError(404, 'Instance is not a member of specified network');
+    if (!Object.hasOwn(addresses, network))
+      throw new ApiError(404, 'Instance is not a member of specified network');
     return { [network]: addresses[network] };
   });
 }

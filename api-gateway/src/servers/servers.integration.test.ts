@@ -226,8 +226,11 @@ describe('Servers API (gateway on a real apiserver, fake driver)', function () {
     });
     expect(all.body).to.deep.equal({ metadata: { z: '9' } });
     expect((await kubeServer(id)).spec.metadata).to.deep.equal({ z: '9' });
-    const missing = await gw.call('GET', `/v2.1/servers/${id}/metadata/nope`, { token: alice });
-    expect(missing.status).to.equal(404);
+    for (const key of ['nope', 'constructor', '__proto__']) {
+      const missing = await gw.call('GET', `/v2.1/servers/${id}/metadata/${key}`, { token: alice });
+      expect(missing.status, key).to.equal(404);
+      expect(missing.body.itemNotFound.message).to.equal('Metadata item was not found');
+    }
   });
 
   it('shows the addresses by network (ips) as the Server status has them', async () => {
@@ -240,8 +243,10 @@ describe('Servers API (gateway on a real apiserver, fake driver)', function () {
     for (const a of k.status?.addresses ?? [])
       (expected[a.network] ??= []).push({ version: a.version, addr: a.addr });
     expect(ips.body).to.deep.equal({ addresses: expected });
-    const nope = await gw.call('GET', `/v2.1/servers/${id}/ips/nonet`, { token: alice });
-    expect(nope.status).to.equal(404);
+    for (const network of ['nonet', '__proto__']) {
+      const nope = await gw.call('GET', `/v2.1/servers/${id}/ips/${network}`, { token: alice });
+      expect(nope.status, network).to.equal(404);
+    }
   });
 
   it("answers malformed bodies and bad query values on every server route with Nova's 400", async () => {
@@ -267,9 +272,19 @@ describe('Servers API (gateway on a real apiserver, fake driver)', function () {
       [
         'POST',
         '/v2.1/servers',
-        { server: { name: 'x', flavorRef: '2', imageRef: imageId, user_data: '%%%' } },
+        { server: { name: 'x', flavorRef: '2', imageRef: imageId, user_data: 'a' } },
       ],
       ['POST', '/v2.1/servers', []],
+      [
+        'POST',
+        '/v2.1/servers',
+        { server: { name: 'x', flavorRef: '2', imageRef: imageId, max_count: '100000000' } },
+      ],
+      [
+        'POST',
+        '/v2.1/servers',
+        { server: { name: 'x', flavorRef: '2', imageRef: imageId, networks: [{ port: 'x' }] } },
+      ],
       ['PUT', `/v2.1/servers/${id}`, { server: { name: '' } }],
       ['PUT', `/v2.1/servers/${id}`, { server: { hostname: 'x' } }, '2.90'],
       ['PUT', `/v2.1/servers/${id}`, { server: { description: 'd' } }, '2.18'],

@@ -15,6 +15,9 @@ import { LAUNCH_INDEX_ANNOTATION, sanitizeHostname } from './view.ts';
 import { toBool } from './validation.ts';
 
 type Body = Record<string, unknown>;
+
+/** The most servers one request may create (Kova's guard; Nova relies on the quota). */
+export const MAX_COUNT = 1000;
 type Spec = Server['spec'];
 
 /** What a create request turns into: the objects to create and what the answer needs. */
@@ -142,6 +145,10 @@ export function planCreate(
   const minCount = Number(server.min_count ?? 1);
   const maxCount = Number(server.max_count ?? minCount);
   if (minCount > maxCount) throw new ApiError(400, 'min_count must be <= max_count');
+  if (maxCount > MAX_COUNT) {
+    // Not in Nova (its quota stops it first); a guard against one request asking for millions.
+    throw new ApiError(400, `max_count must be <= ${MAX_COUNT}`);
+  }
   const name = server.name as string;
   const hostname = at('2.90') ? (server.hostname as string | undefined) : undefined;
   if (hostname && maxCount > 1) {
@@ -187,7 +194,9 @@ export function planCreate(
     networks: networksFrom(version, server),
   };
   if (server.key_name !== undefined) spec.keyName = server.key_name as string;
-  if (server.user_data !== undefined) spec.userData = (server.user_data as string).replace(/\s/g, '');
+  // binascii.a2b_base64, which Nova's base64 check uses, ignores characters outside the alphabet.
+  if (server.user_data !== undefined)
+    spec.userData = (server.user_data as string).replace(/[^A-Za-z0-9+/=]/g, '');
   if (server.metadata !== undefined) spec.metadata = server.metadata as Record<string, string>;
   if (availabilityZone) spec.availabilityZone = availabilityZone;
   if (host) spec.host = host;
