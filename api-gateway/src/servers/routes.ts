@@ -44,6 +44,7 @@ import { instancesAllowed, limitsOf } from './quota.ts';
 import { planCreate, planUpdate } from './translate.ts';
 import {
   DEFAULT_AVAILABILITY_ZONE,
+  computeHostStatus,
   createView,
   detailView,
   generatePassword,
@@ -51,7 +52,6 @@ import {
   ipsView,
   serverId,
   showView,
-  type HostStatus,
   type ServerViewContext,
 } from './view.ts';
 
@@ -98,13 +98,7 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
         if (id === undefined) projectIds.set(ns, (id = ctx.identity.projectByName(ns)?.id ?? ns));
         return id;
       },
-      hostStatus: (host): HostStatus => {
-        const h = hosts.get(host);
-        if (!h) return 'UNKNOWN';
-        if (h.spec.forcedDown || h.status?.state === 'down') return 'DOWN';
-        if (h.spec.disabled) return 'MAINTENANCE';
-        return h.status?.state === 'up' ? 'UP' : 'UNKNOWN';
-      },
+      hostStatus: (host) => computeHostStatus(hosts.get(host)),
       hostZone: (host) => {
         let zone = zones.get(host);
         if (zone === undefined) {

@@ -269,11 +269,7 @@ describe('Servers API (gateway on a real apiserver, fake driver)', function () {
         '/v2.1/servers',
         { server: { name: 'x', flavorRef: '2', imageRef: imageId, key_name: 'nokey' } },
       ],
-      [
-        'POST',
-        '/v2.1/servers',
-        { server: { name: 'x', flavorRef: '2', imageRef: imageId, user_data: 'a' } },
-      ],
+      ['POST', '/v2.1/servers', { server: { name: 'x', flavorRef: '2', imageRef: imageId, user_data: 'a' } }],
       ['POST', '/v2.1/servers', []],
       [
         'POST',

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { APIVersionRequest } from '../microversion.ts';
+import type { ComputeHost } from '../../../operator/src/api/v1alpha1/index.ts';
 import {
   basicView,
+  computeHostStatus,
   createView,
   detailView,
   indexView,
@@ -233,5 +235,15 @@ describe('server view builders (views/servers.py)', () => {
     expect(sanitizeHostname('My Server_1.example')).to.equal('my-server-1-example');
     expect(sanitizeHostname('--x--')).to.equal('x');
     expect(sanitizeHostname('☃')).to.equal('');
+  });
+
+  it('derives host_status as compute.API.get_instance_host_status: forced down, disabled, up or unknown', () => {
+    const host = (spec: { disabled: boolean; forcedDown: boolean }, state?: 'up' | 'down') =>
+      ({ metadata: { name: 'n' }, spec, status: state ? { state } : {} }) as unknown as ComputeHost;
+    expect(computeHostStatus(undefined)).to.equal('');
+    expect(computeHostStatus(host({ disabled: true, forcedDown: true }, 'up'))).to.equal('DOWN');
+    expect(computeHostStatus(host({ disabled: true, forcedDown: false }, 'up'))).to.equal('MAINTENANCE');
+    expect(computeHostStatus(host({ disabled: false, forcedDown: false }, 'up'))).to.equal('UP');
+    expect(computeHostStatus(host({ disabled: false, forcedDown: false }, 'down'))).to.equal('UNKNOWN');
   });
 });

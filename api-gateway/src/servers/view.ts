@@ -3,7 +3,7 @@
 // views/addresses.py. Pure functions: what the view needs from the world (host states, zones,
 // server groups, who is asking) comes in ServerViewContext.
 import { randomInt } from 'node:crypto';
-import type { Server } from '../../../operator/src/api/v1alpha1/index.ts';
+import type { ComputeHost, Server } from '../../../operator/src/api/v1alpha1/index.ts';
 import { RESERVATION_LABEL } from '../../../operator/src/api/v1alpha1/index.ts';
 import { hostId as novaHostId } from '../../../operator/src/compute/server.ts';
 import { USER_ANNOTATION } from '../../../operator/src/controllers/server.ts';
@@ -15,7 +15,16 @@ export const LAUNCH_INDEX_ANNOTATION = 'compute.kova.io/launch-index';
 /** Nova's CONF.default_availability_zone: the zone of a host in none. */
 export const DEFAULT_AVAILABILITY_ZONE = 'nova';
 
-export type HostStatus = 'UP' | 'DOWN' | 'MAINTENANCE' | 'UNKNOWN' | 'NONE' | '';
+/** fields.HostStatus: NONE is ''. */
+export type HostStatus = 'UP' | 'DOWN' | 'MAINTENANCE' | 'UNKNOWN' | '';
+
+/** compute.API.get_instance_host_status for the ComputeHost of a server's host. */
+export function computeHostStatus(h: ComputeHost | undefined): HostStatus {
+  if (!h) return '';
+  if (h.spec.forcedDown) return 'DOWN';
+  if (h.spec.disabled) return 'MAINTENANCE';
+  return h.status?.state === 'up' ? 'UP' : 'UNKNOWN';
+}
 
 export interface ServerViewContext {
   version: APIVersionRequest;
@@ -182,7 +191,7 @@ function faultView(ctx: ServerViewContext, s: Server): Json | undefined {
 
 function hostStatusOf(ctx: ServerViewContext, s: Server): HostStatus {
   const host = s.status?.host;
-  return host ? (ctx.hostStatus?.(host) ?? 'UNKNOWN') : '';
+  return host ? (ctx.hostStatus?.(host) ?? '') : '';
 }
 
 export interface ShowOptions {
