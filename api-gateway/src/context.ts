@@ -14,6 +14,7 @@
 // - Policy: `enforce(principal, action, rule)` answers Nova's 403 "Policy doesn't allow <action>
 //   to be performed." when the principal's roles do not satisfy the rule.
 // - kubeError(e, ...) turns an apiserver refusal into Nova's fault (403 policy, 404, 409, 400).
+import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { type KubeClient, KubeError } from '../../operator/src/kube/client.ts';
@@ -92,6 +93,26 @@ export interface GatewayContext {
     action?: string,
   ): Promise<void>;
 }
+
+/**
+ * Nova registers every compute route twice, with and without a leading project id
+ * (`/v2.1/{project_id}/servers`). The gateway routes the short form only: rewriteProjectUrl strips
+ * a 32-hex project id segment before routing and remembers it here; the auth hook then checks it
+ * is the token's project, and links keep it (ViewBuilder._get_project_id).
+ */
+const urlProjectIds = new WeakMap<IncomingMessage, string>();
+const PROJECT_URL = new RegExp(`^${COMPUTE_PREFIX.replace('.', '\\.')}/([0-9a-f]{32})(?=/|$|\\?)`);
+
+export function rewriteProjectUrl(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  const m = PROJECT_URL.exec(url);
+  if (!m) return url;
+  urlProjectIds.set(req, m[1]!);
+  return COMPUTE_PREFIX + (url.slice(m[0].length) || '/');
+}
+
+/** The project id the client put in the compute URL, if any. */
+export const urlProjectId = (request: FastifyRequest): string | undefined => urlProjectIds.get(request.raw);
 
 /** A route module: registers its routes on the app. */
 export type RouteModule = (app: FastifyInstance, ctx: GatewayContext) => void;

@@ -195,6 +195,25 @@ describe('Nova API gateway on a real apiserver', function () {
     });
   });
 
+  it("serves compute routes under /v2.1/{project_id} too, refusing another project's id with Nova's 400", async () => {
+    await gw.call('POST', '/v2.1/flavors', {
+      token: adminToken,
+      body: { flavor: { name: 'public-one', id: 'public-one', ram: 64, vcpus: 1, disk: 0 } },
+    });
+    const res = await gw.call('GET', `/v2.1/${aliceIds.projectId}/flavors/detail`, { token: alice });
+    expect(res.status).to.equal(200);
+    const self = res.body.flavors[0].links[0].href as string;
+    expect(self).to.equal(`${gw.url}/v2.1/${aliceIds.projectId}/flavors/${res.body.flavors[0].id}`);
+    const other = await gw.call('GET', `/v2.1/${bobIds.projectId}/flavors`, { token: alice });
+    expect(other.status).to.equal(400);
+    expect(other.body.badRequest.message).to.equal(
+      `Malformed request URL: URL's project_id '${bobIds.projectId}' doesn't match Context's project_id '${aliceIds.projectId}'`,
+    );
+    const unauthenticated = await gw.call('GET', '/v2.1/flavors');
+    expect(unauthenticated.status).to.equal(401);
+    expect(unauthenticated.headers.get('www-authenticate')).to.equal(`Keystone uri="${gw.url}/identity"`);
+  });
+
   it('reads its own writes: a created flavor is shown at once, a deleted one is gone at once', async () => {
     for (let i = 0; i < 5; i++) {
       const id = `ryw-${i}`;
