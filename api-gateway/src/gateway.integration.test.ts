@@ -2,9 +2,9 @@
 // and Nova's 400 for every broken input a route can get.
 import { expect } from 'chai';
 import { API_VERSION } from '../../operator/src/api/kind.ts';
-import { FLAVORS, SERVERS } from '../../operator/src/controllers/server.ts';
+import { FLAVORS, IMAGES, SERVERS } from '../../operator/src/controllers/server.ts';
 import { KEYPAIRS } from '../../operator/src/controllers/keypair.ts';
-import { KubeError } from '../../operator/src/kube/client.ts';
+import { KubeError, type KubeObject } from '../../operator/src/kube/client.ts';
 import { collectionPath } from '../../operator/src/kube/resources.ts';
 import { ControlPlane } from '../../e2e/harness/controlplane.ts';
 import { type TestGateway, startGateway } from '../../e2e/harness/gateway.ts';
@@ -104,7 +104,8 @@ describe('Nova API gateway on a real apiserver', function () {
       const listed = await gw.call('GET', '/v2.1/flavors', { token: alice });
       expect(listed.body.flavors.map((f: { id: string }) => f.id)).not.to.include('b-only');
 
-      await gw.gateway.ctx.kube.create(collectionPath({ ...FLAVORS, plural: 'images' }), {
+      // Written past the gateway (as kubectl would): wait for the gateway's cache to see it.
+      const image = await gw.gateway.ctx.kube.create(collectionPath(IMAGES), {
         apiVersion: API_VERSION,
         kind: 'Image',
         metadata: { name: 'b-private' },
@@ -115,6 +116,7 @@ describe('Nova API gateway on a real apiserver', function () {
           source: { nodePath: '/x.qcow2' },
         },
       });
+      await (await gw.gateway.ctx.caches.get(IMAGES)).observe(image as KubeObject);
       const images = await gw.call('GET', '/image/v2/images?name=b-private', { token: bob });
       const id = images.body.images[0].id as string;
       expect((await gw.call('GET', `/image/v2/images/${id}`, { token: bob })).status).to.equal(200);
@@ -233,6 +235,45 @@ describe('Nova API gateway on a real apiserver', function () {
       expect((await gw.call('DELETE', `/v2.1/flavors/${id}`, { token: adminToken })).status).to.equal(202);
       expect((await gw.call('GET', `/v2.1/flavors/${id}`, { token: adminToken })).status).to.equal(404);
     }
+  });
+
+  it('applies concurrent extra spec writes to one flavor without losing any', async () => {
+    await gw.call('POST', '/v2.1/flavors', {
+      token: adminToken,
+      body: { flavor: { name: 'busy', id: 'busy', ram: 64, vcpus: 1, disk: 0 } },
+    });
+    const keys = Array.from({ length: 8 }, (_, i) => `k${i}`);
+    const results = await Promise.all(
+      keys.map((k) =>
+        gw.call('POST', '/v2.1/flavors/busy/os-extra_specs', {
+          token: adminToken,
+          body: { extra_specs: { [k]: k } },
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status)).to.deep.equal(keys.map(() => 200));
+    const specs = await gw.call('GET', '/v2.1/flavors/busy/os-extra_specs', { token: adminToken });
+    expect(specs.body.extra_specs).to.deep.equal(Object.fromEntries(keys.map((k) => [k, k])));
+  });
+
+  it('pages flavors by flavor id with limit and marker, linking the next page', async () => {
+    for (const id of ['page-a', 'page-b', 'page-c']) {
+      await gw.call('POST', '/v2.1/flavors', {
+        token: adminToken,
+        body: { flavor: { name: id, id, ram: 64, vcpus: 1, disk: 0 } },
+      });
+    }
+    const page = await gw.call('GET', '/v2.1/flavors?limit=2&marker=page-a', { token: adminToken });
+    expect(page.body.flavors.map((f: { id: string }) => f.id)).to.deep.equal(['page-b', 'page-c']);
+    expect(page.body.flavors_links).to.deep.equal([
+      { rel: 'next', href: `${gw.url}/v2.1/flavors?limit=2&marker=page-c` },
+    ]);
+    const desc = await gw.call('GET', '/v2.1/flavors?sort_dir=desc&limit=1&marker=page-c', {
+      token: adminToken,
+    });
+    expect(desc.body.flavors.map((f: { id: string }) => f.id)).to.deep.equal(['page-b']);
+    const missing = await gw.call('GET', '/v2.1/flavors?marker=page-z', { token: adminToken });
+    expect(missing.body).to.deep.equal({ badRequest: { code: 400, message: 'marker [page-z] not found' } });
   });
 
   it('generates keypairs up to 2.91 (ssh and x509) and requires public_key from 2.92', async () => {

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Flavor, flavorId } from '../../../operator/src/api/v1alpha1/flavor.ts';
 import { API_VERSION } from '../../../operator/src/api/kind.ts';
 import { FLAVORS } from '../../../operator/src/controllers/server.ts';
+import { isConflict } from '../../../operator/src/kube/client.ts';
 import { collectionPath, objectPath } from '../../../operator/src/kube/resources.ts';
 import type { Cache } from '../cache.ts';
 import {
@@ -273,21 +274,30 @@ export function registerFlavors(app: FastifyInstance, ctx: GatewayContext): void
     return { page: paginate(all, flavorId, limit, marker), all };
   }
 
+  /**
+   * Replaces the flavor with change(flavor), guarded by its resourceVersion; on a conflict (a
+   * concurrent write, or a cache behind one) re-reads it from the apiserver and applies change again.
+   */
   async function write(
     p: Principal,
     action: string,
     id: string,
     change: (f: Flavor) => Flavor,
   ): Promise<Flavor> {
-    const f = await getFlavor(p, id);
-    let updated: Flavor;
-    try {
-      updated = await ctx.clientFor(p).replace<Flavor>(objectPath(FLAVORS, f.metadata.name!), change(f));
-    } catch (e) {
-      kubeError(e, action, `Flavor ${id} could not be found.`);
+    let f = await getFlavor(p, id);
+    const client = ctx.clientFor(p);
+    const path = objectPath(FLAVORS, f.metadata.name!);
+    const missing = `Flavor ${id} could not be found.`;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const updated = await client.replace<Flavor>(path, change(f));
+        await (await cache()).observe(updated);
+        return updated;
+      } catch (e) {
+        if (!isConflict(e) || attempt >= 5) kubeError(e, action, missing);
+        f = await client.get<Flavor>(path).catch((err: unknown) => kubeError(err, action, missing));
+      }
     }
-    await (await cache()).observe(updated);
-    return updated;
   }
 
   const P = COMPUTE_PREFIX;
