@@ -150,14 +150,14 @@ export function enforce(principal: Principal, action: string, rule: PolicyRule):
 
 /**
  * Maps an apiserver error on a user's behalf to Nova's fault: 403 (RBAC refused the impersonated
- * call) → Nova's policy 403 for action; 404 → notFound; 409 → conflict; 422 → 400. Anything else
- * is rethrown (a 500).
+ * call) → Nova's policy 403 for action; 404 → notFound; 409 → conflict (or the apiserver's message);
+ * 422 → 400. Anything else is rethrown (a 500).
  */
 export function kubeError(e: unknown, action: string, notFound?: string, conflict?: string): never {
   if (e instanceof KubeError) {
     if (e.code === 403) throw new ApiError(403, policyMessage(action));
     if (e.code === 404 && notFound) throw new ApiError(404, notFound);
-    if (e.code === 409 && conflict) throw new ApiError(409, conflict);
+    if (e.code === 409) throw new ApiError(409, conflict ?? e.message);
     if (e.code === 422 || e.code === 400) throw new ApiError(400, e.message);
   }
   throw e;

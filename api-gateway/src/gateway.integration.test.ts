@@ -121,7 +121,8 @@ describe('Nova API gateway on a real apiserver', function () {
       const id = images.body.images[0].id as string;
       expect((await gw.call('GET', `/image/v2/images/${id}`, { token: bob })).status).to.equal(200);
       expect((await gw.call('GET', `/image/v2/images/${id}`, { token: alice })).status).to.equal(404);
-      expect((await gw.call('GET', '/image/v2/images', { token: alice })).body.images).to.deep.equal([]);
+      const aliceSees = (await gw.call('GET', '/image/v2/images', { token: alice })).body.images;
+      expect(aliceSees.map((i: { name: string }) => i.name)).not.to.include('b-private');
 
       const kp = await gw.call('POST', '/v2.1/os-keypairs', {
         token: bob,
@@ -274,6 +275,36 @@ describe('Nova API gateway on a real apiserver', function () {
     expect(desc.body.flavors.map((f: { id: string }) => f.id)).to.deep.equal(['page-b']);
     const missing = await gw.call('GET', '/v2.1/flavors?marker=page-z', { token: adminToken });
     expect(missing.body).to.deep.equal({ badRequest: { code: 400, message: 'marker [page-z] not found' } });
+  });
+
+  it('lists Glance images with filters, sorting and marker pagination', async () => {
+    const images = await gw.gateway.ctx.caches.get(IMAGES);
+    for (const [name, visibility] of [
+      ['img-b', 'public'],
+      ['img-a', 'public'],
+      ['img-c', 'public'],
+      ['img-community', 'community'],
+    ] as const) {
+      const created = await gw.gateway.ctx.kube.create(collectionPath(IMAGES), {
+        apiVersion: API_VERSION,
+        kind: 'Image',
+        metadata: { name },
+        spec: { name, visibility, source: { nodePath: `/${name}.qcow2` } },
+      });
+      await images.observe(created as KubeObject);
+    }
+    const first = await gw.call('GET', '/image/v2/images?sort=name:asc&limit=2', { token: alice });
+    expect(first.body.images.map((i: { name: string }) => i.name)).to.deep.equal(['img-a', 'img-b']);
+    expect(first.body.images[0]).to.include({ status: 'queued', visibility: 'public', disk_format: 'qcow2' });
+    expect(first.body.next).to.match(/^\/v2\/images\?sort=name%3Aasc&limit=2&marker=[0-9a-f-]{36}$/);
+    const second = await gw.call('GET', `/image${first.body.next}`, { token: alice });
+    expect(second.body.images.map((i: { name: string }) => i.name)).to.deep.equal(['img-c']);
+    expect(second.body.next).to.equal(undefined);
+    const community = await gw.call('GET', '/image/v2/images?visibility=community', { token: alice });
+    expect(community.body.images.map((i: { name: string }) => i.name)).to.deep.equal(['img-community']);
+    const byName = await gw.call('GET', '/image/v2/images?name=img-c', { token: alice });
+    const shown = await gw.call('GET', `/image/v2/images/${byName.body.images[0].id}`, { token: alice });
+    expect(shown.body).to.include({ name: 'img-c', self: `/v2/images/${byName.body.images[0].id}` });
   });
 
   it('generates keypairs up to 2.91 (ssh and x509) and requires public_key from 2.92', async () => {
@@ -447,6 +478,11 @@ describe('Nova API gateway on a real apiserver', function () {
       { auth: { identity: { methods: ['password'] } } },
       { auth: { identity: { methods: ['password'], password: { user: { name: 'admin' } } } } },
       { auth: { identity: { methods: ['token'] } } },
+      {
+        auth: {
+          identity: { methods: ['password'], password: { user: { name: 'admin', password: 'secret' } } },
+        },
+      },
       { auth: { identity: { methods: ['password'], password: { user: { password: 'x' } } } } },
       {
         auth: {

@@ -294,10 +294,28 @@ export function registerFlavors(app: FastifyInstance, ctx: GatewayContext): void
         await (await cache()).observe(updated);
         return updated;
       } catch (e) {
-        if (!isConflict(e) || attempt >= 5) kubeError(e, action, missing);
+        if (!isConflict(e) || attempt >= 10) kubeError(e, action, missing);
         f = await client.get<Flavor>(path).catch((err: unknown) => kubeError(err, action, missing));
       }
     }
+  }
+
+  /** A JSON merge patch of the flavor's spec (extra specs, description): no read-modify-write race. */
+  async function patchSpec(
+    p: Principal,
+    action: string,
+    id: string,
+    spec: Record<string, unknown>,
+  ): Promise<Flavor> {
+    const f = await getFlavor(p, id);
+    let updated: Flavor;
+    try {
+      updated = await ctx.clientFor(p).patch<Flavor>(objectPath(FLAVORS, f.metadata.name!), { spec });
+    } catch (e) {
+      kubeError(e, action, `Flavor ${id} could not be found.`);
+    }
+    await (await cache()).observe(updated);
+    return updated;
   }
 
   const P = COMPUTE_PREFIX;
@@ -371,12 +389,7 @@ export function registerFlavors(app: FastifyInstance, ctx: GatewayContext): void
     const p = principalOf(request);
     enforce(p, `${MANAGE}:update`, 'admin');
     const { description } = validateBody<{ flavor: { description: string | null } }>(request, UPDATE).flavor;
-    const updated = await write(p, `${MANAGE}:update`, request.params.id, (f) => {
-      const spec = { ...f.spec };
-      if (description === null) delete spec.description;
-      else spec.description = description;
-      return { ...f, spec };
-    });
+    const updated = await patchSpec(p, `${MANAGE}:update`, request.params.id, { description });
     return { flavor: flavorView(request, updated, p) };
   });
 
@@ -415,10 +428,9 @@ export function registerFlavors(app: FastifyInstance, ctx: GatewayContext): void
     enforce(p, `${EXTRA_SPECS}:create`, 'admin');
     const body = validateBody<{ extra_specs: Record<string, string | number> }>(request, EXTRA_SPECS_CREATE);
     checkValues(body.extra_specs);
-    await write(p, `${EXTRA_SPECS}:create`, request.params.id, (f) => ({
-      ...f,
-      spec: { ...f.spec, extraSpecs: { ...f.spec.extraSpecs, ...stringify(body.extra_specs) } },
-    }));
+    await patchSpec(p, `${EXTRA_SPECS}:create`, request.params.id, {
+      extraSpecs: stringify(body.extra_specs),
+    });
     return body;
   });
   app.get<{ Params: { id: string; key: string } }>(`${specs}/:key`, async (request) => {
@@ -435,10 +447,7 @@ export function registerFlavors(app: FastifyInstance, ctx: GatewayContext): void
     const body = validateBody<Record<string, string | number>>(request, EXTRA_SPECS_UPDATE);
     checkValues(body);
     if (!(request.params.key in body)) throw new ApiError(400, 'Request body and URI mismatch');
-    await write(p, `${EXTRA_SPECS}:update`, request.params.id, (f) => ({
-      ...f,
-      spec: { ...f.spec, extraSpecs: { ...f.spec.extraSpecs, ...stringify(body) } },
-    }));
+    await patchSpec(p, `${EXTRA_SPECS}:update`, request.params.id, { extraSpecs: stringify(body) });
     return body;
   });
   app.delete<{ Params: { id: string; key: string } }>(`${specs}/:key`, async (request, reply) => {
@@ -448,11 +457,7 @@ export function registerFlavors(app: FastifyInstance, ctx: GatewayContext): void
     if ((await getFlavor(p, id)).spec.extraSpecs?.[key] === undefined) {
       throw new ApiError(404, `Flavor ${id} has no extra specs with key ${key}.`);
     }
-    await write(p, `${EXTRA_SPECS}:delete`, id, (f) => {
-      const extraSpecs = { ...f.spec.extraSpecs };
-      delete extraSpecs[key];
-      return { ...f, spec: { ...f.spec, extraSpecs } };
-    });
+    await patchSpec(p, `${EXTRA_SPECS}:delete`, id, { extraSpecs: { [key]: null } });
     return reply.code(202).send();
   });
 
