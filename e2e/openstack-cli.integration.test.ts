@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Flavor, Image, Keypair } from '../operator/src/api/v1alpha1/index.ts';
+import { IMAGES } from '../operator/src/controllers/server.ts';
 import { ControlPlane } from './harness/controlplane.ts';
 import { createImage } from './harness/fixtures.ts';
 import { type TestGateway, startGateway } from './harness/gateway.ts';
@@ -38,6 +39,9 @@ describe('openstack CLI against the Kova gateway', function () {
     dir = mkdtempSync(join(tmpdir(), 'kova-cli-'));
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'cli@kova', '-f', join(dir, 'id')]);
     await createImage(gw.gateway.ctx.kube, 'cirros');
+    // Created past the gateway (as kubectl would): wait until its cache has it.
+    const images = await gw.gateway.ctx.caches.get<Image>(IMAGES);
+    await images.waitUntil(() => images.list().some((i) => i.spec.name === 'cirros'));
   });
   after(async () => {
     await gw?.close();

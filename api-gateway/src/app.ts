@@ -28,6 +28,8 @@ declare module 'fastify' {
 
 export interface BuildAppOptions {
   logger?: boolean | object;
+  /** Fastify's rewriteUrl: maps a raw URL before routing (the gateway strips /v2.1/{project_id}). */
+  rewriteUrl?: FastifyServerOptions['rewriteUrl'];
 }
 
 /** Mount point of the compute API v2.1. */
@@ -67,6 +69,7 @@ export function buildApp(options: BuildAppOptions = {}): FastifyInstance {
     logger: (options.logger ?? false) as FastifyServerOptions['logger'],
     // oslo's RequestId middleware always mints a fresh local id; an incoming one is never reused.
     genReqId: () => `req-${randomUUID()}`,
+    ...(options.rewriteUrl ? { rewriteUrl: options.rewriteUrl } : {}),
   });
   app.decorateRequest('microversion', null);
 

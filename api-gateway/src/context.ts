@@ -14,6 +14,7 @@
 // - Policy: `enforce(principal, action, rule)` answers Nova's 403 "Policy doesn't allow <action>
 //   to be performed." when the principal's roles do not satisfy the rule.
 // - kubeError(e, ...) turns an apiserver refusal into Nova's fault (403 policy, 404, 409, 400).
+import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { type KubeClient, KubeError } from '../../operator/src/kube/client.ts';
@@ -93,6 +94,26 @@ export interface GatewayContext {
   ): Promise<void>;
 }
 
+/**
+ * Nova registers every compute route twice, with and without a leading project id
+ * (`/v2.1/{project_id}/servers`). The gateway routes the short form only: rewriteProjectUrl strips
+ * a 32-hex project id segment before routing and remembers it here; the auth hook then checks it
+ * is the token's project, and links keep it (ViewBuilder._get_project_id).
+ */
+const urlProjectIds = new WeakMap<IncomingMessage, string>();
+const PROJECT_URL = new RegExp(`^${COMPUTE_PREFIX.replace('.', '\\.')}/([0-9a-f]{32})(?=/|$|\\?)`);
+
+export function rewriteProjectUrl(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  const m = PROJECT_URL.exec(url);
+  if (!m) return url;
+  urlProjectIds.set(req, m[1]!);
+  return COMPUTE_PREFIX + (url.slice(m[0].length) || '/');
+}
+
+/** The project id the client put in the compute URL, if any. */
+export const urlProjectId = (request: FastifyRequest): string | undefined => urlProjectIds.get(request.raw);
+
 /** A route module: registers its routes on the app. */
 export type RouteModule = (app: FastifyInstance, ctx: GatewayContext) => void;
 
@@ -129,14 +150,14 @@ export function enforce(principal: Principal, action: string, rule: PolicyRule):
 
 /**
  * Maps an apiserver error on a user's behalf to Nova's fault: 403 (RBAC refused the impersonated
- * call) → Nova's policy 403 for action; 404 → notFound; 409 → conflict; 422 → 400. Anything else
- * is rethrown (a 500).
+ * call) → Nova's policy 403 for action; 404 → notFound; 409 → conflict (or the apiserver's message);
+ * 422 → 400. Anything else is rethrown (a 500).
  */
 export function kubeError(e: unknown, action: string, notFound?: string, conflict?: string): never {
   if (e instanceof KubeError) {
     if (e.code === 403) throw new ApiError(403, policyMessage(action));
     if (e.code === 404 && notFound) throw new ApiError(404, notFound);
-    if (e.code === 409 && conflict) throw new ApiError(409, conflict);
+    if (e.code === 409) throw new ApiError(409, conflict ?? e.message);
     if (e.code === 422 || e.code === 400) throw new ApiError(400, e.message);
   }
   throw e;

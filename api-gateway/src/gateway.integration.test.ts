@@ -2,9 +2,9 @@
 // and Nova's 400 for every broken input a route can get.
 import { expect } from 'chai';
 import { API_VERSION } from '../../operator/src/api/kind.ts';
-import { FLAVORS, SERVERS } from '../../operator/src/controllers/server.ts';
+import { FLAVORS, IMAGES, SERVERS } from '../../operator/src/controllers/server.ts';
 import { KEYPAIRS } from '../../operator/src/controllers/keypair.ts';
-import { KubeError } from '../../operator/src/kube/client.ts';
+import { KubeError, type KubeObject } from '../../operator/src/kube/client.ts';
 import { collectionPath } from '../../operator/src/kube/resources.ts';
 import { ControlPlane } from '../../e2e/harness/controlplane.ts';
 import { type TestGateway, startGateway } from '../../e2e/harness/gateway.ts';
@@ -104,7 +104,8 @@ describe('Nova API gateway on a real apiserver', function () {
       const listed = await gw.call('GET', '/v2.1/flavors', { token: alice });
       expect(listed.body.flavors.map((f: { id: string }) => f.id)).not.to.include('b-only');
 
-      await gw.gateway.ctx.kube.create(collectionPath({ ...FLAVORS, plural: 'images' }), {
+      // Written past the gateway (as kubectl would): wait for the gateway's cache to see it.
+      const image = await gw.gateway.ctx.kube.create(collectionPath(IMAGES), {
         apiVersion: API_VERSION,
         kind: 'Image',
         metadata: { name: 'b-private' },
@@ -115,11 +116,13 @@ describe('Nova API gateway on a real apiserver', function () {
           source: { nodePath: '/x.qcow2' },
         },
       });
+      await (await gw.gateway.ctx.caches.get(IMAGES)).observe(image as KubeObject);
       const images = await gw.call('GET', '/image/v2/images?name=b-private', { token: bob });
       const id = images.body.images[0].id as string;
       expect((await gw.call('GET', `/image/v2/images/${id}`, { token: bob })).status).to.equal(200);
       expect((await gw.call('GET', `/image/v2/images/${id}`, { token: alice })).status).to.equal(404);
-      expect((await gw.call('GET', '/image/v2/images', { token: alice })).body.images).to.deep.equal([]);
+      const aliceSees = (await gw.call('GET', '/image/v2/images', { token: alice })).body.images;
+      expect(aliceSees.map((i: { name: string }) => i.name)).not.to.include('b-private');
 
       const kp = await gw.call('POST', '/v2.1/os-keypairs', {
         token: bob,
@@ -195,6 +198,25 @@ describe('Nova API gateway on a real apiserver', function () {
     });
   });
 
+  it("serves compute routes under /v2.1/{project_id} too, refusing another project's id with Nova's 400", async () => {
+    await gw.call('POST', '/v2.1/flavors', {
+      token: adminToken,
+      body: { flavor: { name: 'public-one', id: 'public-one', ram: 64, vcpus: 1, disk: 0 } },
+    });
+    const res = await gw.call('GET', `/v2.1/${aliceIds.projectId}/flavors/detail`, { token: alice });
+    expect(res.status).to.equal(200);
+    const self = res.body.flavors[0].links[0].href as string;
+    expect(self).to.equal(`${gw.url}/v2.1/${aliceIds.projectId}/flavors/${res.body.flavors[0].id}`);
+    const other = await gw.call('GET', `/v2.1/${bobIds.projectId}/flavors`, { token: alice });
+    expect(other.status).to.equal(400);
+    expect(other.body.badRequest.message).to.equal(
+      `Malformed request URL: URL's project_id '${bobIds.projectId}' doesn't match Context's project_id '${aliceIds.projectId}'`,
+    );
+    const unauthenticated = await gw.call('GET', '/v2.1/flavors');
+    expect(unauthenticated.status).to.equal(401);
+    expect(unauthenticated.headers.get('www-authenticate')).to.equal(`Keystone uri="${gw.url}/identity"`);
+  });
+
   it('reads its own writes: a created flavor is shown at once, a deleted one is gone at once', async () => {
     for (let i = 0; i < 5; i++) {
       const id = `ryw-${i}`;
@@ -214,6 +236,75 @@ describe('Nova API gateway on a real apiserver', function () {
       expect((await gw.call('DELETE', `/v2.1/flavors/${id}`, { token: adminToken })).status).to.equal(202);
       expect((await gw.call('GET', `/v2.1/flavors/${id}`, { token: adminToken })).status).to.equal(404);
     }
+  });
+
+  it('applies concurrent extra spec writes to one flavor without losing any', async () => {
+    await gw.call('POST', '/v2.1/flavors', {
+      token: adminToken,
+      body: { flavor: { name: 'busy', id: 'busy', ram: 64, vcpus: 1, disk: 0 } },
+    });
+    const keys = Array.from({ length: 8 }, (_, i) => `k${i}`);
+    const results = await Promise.all(
+      keys.map((k) =>
+        gw.call('POST', '/v2.1/flavors/busy/os-extra_specs', {
+          token: adminToken,
+          body: { extra_specs: { [k]: k } },
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status)).to.deep.equal(keys.map(() => 200));
+    const specs = await gw.call('GET', '/v2.1/flavors/busy/os-extra_specs', { token: adminToken });
+    expect(specs.body.extra_specs).to.deep.equal(Object.fromEntries(keys.map((k) => [k, k])));
+  });
+
+  it('pages flavors by flavor id with limit and marker, linking the next page', async () => {
+    for (const id of ['page-a', 'page-b', 'page-c']) {
+      await gw.call('POST', '/v2.1/flavors', {
+        token: adminToken,
+        body: { flavor: { name: id, id, ram: 64, vcpus: 1, disk: 0 } },
+      });
+    }
+    const page = await gw.call('GET', '/v2.1/flavors?limit=2&marker=page-a', { token: adminToken });
+    expect(page.body.flavors.map((f: { id: string }) => f.id)).to.deep.equal(['page-b', 'page-c']);
+    expect(page.body.flavors_links).to.deep.equal([
+      { rel: 'next', href: `${gw.url}/v2.1/flavors?limit=2&marker=page-c` },
+    ]);
+    const desc = await gw.call('GET', '/v2.1/flavors?sort_dir=desc&limit=1&marker=page-c', {
+      token: adminToken,
+    });
+    expect(desc.body.flavors.map((f: { id: string }) => f.id)).to.deep.equal(['page-b']);
+    const missing = await gw.call('GET', '/v2.1/flavors?marker=page-z', { token: adminToken });
+    expect(missing.body).to.deep.equal({ badRequest: { code: 400, message: 'marker [page-z] not found' } });
+  });
+
+  it('lists Glance images with filters, sorting and marker pagination', async () => {
+    const images = await gw.gateway.ctx.caches.get(IMAGES);
+    for (const [name, visibility] of [
+      ['img-b', 'public'],
+      ['img-a', 'public'],
+      ['img-c', 'public'],
+      ['img-community', 'community'],
+    ] as const) {
+      const created = await gw.gateway.ctx.kube.create(collectionPath(IMAGES), {
+        apiVersion: API_VERSION,
+        kind: 'Image',
+        metadata: { name },
+        spec: { name, visibility, source: { nodePath: `/${name}.qcow2` } },
+      });
+      await images.observe(created as KubeObject);
+    }
+    const first = await gw.call('GET', '/image/v2/images?sort=name:asc&limit=2', { token: alice });
+    expect(first.body.images.map((i: { name: string }) => i.name)).to.deep.equal(['img-a', 'img-b']);
+    expect(first.body.images[0]).to.include({ status: 'queued', visibility: 'public', disk_format: 'qcow2' });
+    expect(first.body.next).to.match(/^\/v2\/images\?sort=name%3Aasc&limit=2&marker=[0-9a-f-]{36}$/);
+    const second = await gw.call('GET', `/image${first.body.next}`, { token: alice });
+    expect(second.body.images.map((i: { name: string }) => i.name)).to.deep.equal(['img-c']);
+    expect(second.body.next).to.equal(undefined);
+    const community = await gw.call('GET', '/image/v2/images?visibility=community', { token: alice });
+    expect(community.body.images.map((i: { name: string }) => i.name)).to.deep.equal(['img-community']);
+    const byName = await gw.call('GET', '/image/v2/images?name=img-c', { token: alice });
+    const shown = await gw.call('GET', `/image/v2/images/${byName.body.images[0].id}`, { token: alice });
+    expect(shown.body).to.include({ name: 'img-c', self: `/v2/images/${byName.body.images[0].id}` });
   });
 
   it('generates keypairs up to 2.91 (ssh and x509) and requires public_key from 2.92', async () => {
@@ -387,6 +478,11 @@ describe('Nova API gateway on a real apiserver', function () {
       { auth: { identity: { methods: ['password'] } } },
       { auth: { identity: { methods: ['password'], password: { user: { name: 'admin' } } } } },
       { auth: { identity: { methods: ['token'] } } },
+      {
+        auth: {
+          identity: { methods: ['password'], password: { user: { name: 'admin', password: 'secret' } } },
+        },
+      },
       { auth: { identity: { methods: ['password'], password: { user: { password: 'x' } } } } },
       {
         auth: {

@@ -8,17 +8,22 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Logger, pino } from 'pino';
+import { FLAVORS, IMAGES } from '../../operator/src/controllers/server.ts';
+import { KEYPAIRS } from '../../operator/src/controllers/keypair.ts';
 import { KubeClient } from '../../operator/src/kube/client.ts';
 import { type Clock, realClock } from '../../operator/src/runtime/clock.ts';
-import { buildApp } from './app.ts';
+import { baseUrl, buildApp } from './app.ts';
 import { Authorizer } from './authz.ts';
 import { Caches } from './cache.ts';
 import {
   COMPUTE_PREFIX,
   type GatewayContext,
   IMAGE_PREFIX,
+  IDENTITY_PREFIX,
   type RouteModule,
   policyMessage,
+  rewriteProjectUrl,
+  urlProjectId,
 } from './context.ts';
 import { ApiError } from './errors.ts';
 import { registerFlavors } from './compute/flavors.ts';
@@ -101,8 +106,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   if (options.applyRbac !== false) await ensureRbac(kube);
   await identity.start(caches);
   if (options.bootstrap) await bootstrapAdmin(identity, options.bootstrap, log);
+  // Fill the caches the routes read before serving (others fill on first use).
+  await Promise.all([FLAVORS, IMAGES, KEYPAIRS].map((r) => caches.get(r)));
 
-  const app = buildApp({ logger: false });
+  const app = buildApp({ logger: false, rewriteUrl: rewriteProjectUrl });
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request: FastifyRequest) => {
     const path = request.url.split('?', 1)[0] ?? '/';
@@ -110,9 +117,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const token = request.headers['x-auth-token'];
     const validated = typeof token === 'string' ? validateToken(identity, token, clock.now()) : undefined;
     if (!validated?.principal) {
-      throw new KeystoneError(401, 'The request you have made requires authentication.');
+      throw new KeystoneError(401, 'The request you have made requires authentication.', {
+        'WWW-Authenticate': `Keystone uri="${baseUrl(request)}${IDENTITY_PREFIX}"`,
+      });
     }
     request.principal = validated.principal;
+    const inUrl = urlProjectId(request);
+    if (inUrl !== undefined && inUrl !== validated.principal.projectId) {
+      throw new ApiError(
+        400,
+        `Malformed request URL: URL's project_id '${inUrl}' doesn't match Context's project_id '${validated.principal.projectId}'`,
+      );
+    }
   });
   metrics.instrument(app);
   app.get('/healthz', async () => 'ok');

@@ -2,7 +2,7 @@
 // (limit/marker, the "next" collection link) and the compute base URL.
 import type { FastifyRequest } from 'fastify';
 import { baseUrl } from '../app.ts';
-import { COMPUTE_PREFIX } from '../context.ts';
+import { COMPUTE_PREFIX, urlProjectId } from '../context.ts';
 import { ApiError } from '../errors.ts';
 
 /** CONF.api.max_limit. */
@@ -14,15 +14,22 @@ export interface Link {
   type?: string;
 }
 
-/** request.application_url: the compute API root as the client sees it. */
-export const computeUrl = (request: FastifyRequest): string => baseUrl(request) + COMPUTE_PREFIX;
+/** The project id segment links carry when the request URL had one (ViewBuilder._get_project_id). */
+const projectSegment = (request: FastifyRequest): string => {
+  const id = urlProjectId(request);
+  return id ? `/${id}` : '';
+};
+
+/** request.application_url (+ the URL's project id): the compute API root as the client sees it. */
+export const computeUrl = (request: FastifyRequest): string =>
+  baseUrl(request) + COMPUTE_PREFIX + projectSegment(request);
 
 /** A resource's self and bookmark links (ViewBuilder._get_links). */
 export function resourceLinks(request: FastifyRequest, id: string, collection: string): Link[] {
   const enc = encodeURIComponent(id);
   return [
     { rel: 'self', href: `${computeUrl(request)}/${collection}/${enc}` },
-    { rel: 'bookmark', href: `${baseUrl(request)}/${collection}/${enc}` },
+    { rel: 'bookmark', href: `${baseUrl(request)}${projectSegment(request)}/${collection}/${enc}` },
   ];
 }
 

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Flavor, flavorId } from '../../../operator/src/api/v1alpha1/flavor.ts';
 import { API_VERSION } from '../../../operator/src/api/kind.ts';
 import { FLAVORS } from '../../../operator/src/controllers/server.ts';
+import { isConflict } from '../../../operator/src/kube/client.ts';
 import { collectionPath, objectPath } from '../../../operator/src/kube/resources.ts';
 import type { Cache } from '../cache.ts';
 import {
@@ -273,16 +274,43 @@ export function registerFlavors(app: FastifyInstance, ctx: GatewayContext): void
     return { page: paginate(all, flavorId, limit, marker), all };
   }
 
+  /**
+   * Replaces the flavor with change(flavor), guarded by its resourceVersion; on a conflict (a
+   * concurrent write, or a cache behind one) re-reads it from the apiserver and applies change again.
+   */
   async function write(
     p: Principal,
     action: string,
     id: string,
     change: (f: Flavor) => Flavor,
   ): Promise<Flavor> {
+    let f = await getFlavor(p, id);
+    const client = ctx.clientFor(p);
+    const path = objectPath(FLAVORS, f.metadata.name!);
+    const missing = `Flavor ${id} could not be found.`;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const updated = await client.replace<Flavor>(path, change(f));
+        await (await cache()).observe(updated);
+        return updated;
+      } catch (e) {
+        if (!isConflict(e) || attempt >= 10) kubeError(e, action, missing);
+        f = await client.get<Flavor>(path).catch((err: unknown) => kubeError(err, action, missing));
+      }
+    }
+  }
+
+  /** A JSON merge patch of the flavor's spec (extra specs, description): no read-modify-write race. */
+  async function patchSpec(
+    p: Principal,
+    action: string,
+    id: string,
+    spec: Record<string, unknown>,
+  ): Promise<Flavor> {
     const f = await getFlavor(p, id);
     let updated: Flavor;
     try {
-      updated = await ctx.clientFor(p).replace<Flavor>(objectPath(FLAVORS, f.metadata.name!), change(f));
+      updated = await ctx.clientFor(p).patch<Flavor>(objectPath(FLAVORS, f.metadata.name!), { spec });
     } catch (e) {
       kubeError(e, action, `Flavor ${id} could not be found.`);
     }
@@ -361,12 +389,7 @@ export function registerFlavors(app: FastifyInstance, ctx: GatewayContext): void
     const p = principalOf(request);
     enforce(p, `${MANAGE}:update`, 'admin');
     const { description } = validateBody<{ flavor: { description: string | null } }>(request, UPDATE).flavor;
-    const updated = await write(p, `${MANAGE}:update`, request.params.id, (f) => {
-      const spec = { ...f.spec };
-      if (description === null) delete spec.description;
-      else spec.description = description;
-      return { ...f, spec };
-    });
+    const updated = await patchSpec(p, `${MANAGE}:update`, request.params.id, { description });
     return { flavor: flavorView(request, updated, p) };
   });
 
@@ -405,10 +428,9 @@ export function registerFlavors(app: FastifyInstance, ctx: GatewayContext): void
     enforce(p, `${EXTRA_SPECS}:create`, 'admin');
     const body = validateBody<{ extra_specs: Record<string, string | number> }>(request, EXTRA_SPECS_CREATE);
     checkValues(body.extra_specs);
-    await write(p, `${EXTRA_SPECS}:create`, request.params.id, (f) => ({
-      ...f,
-      spec: { ...f.spec, extraSpecs: { ...f.spec.extraSpecs, ...stringify(body.extra_specs) } },
-    }));
+    await patchSpec(p, `${EXTRA_SPECS}:create`, request.params.id, {
+      extraSpecs: stringify(body.extra_specs),
+    });
     return body;
   });
   app.get<{ Params: { id: string; key: string } }>(`${specs}/:key`, async (request) => {
@@ -425,10 +447,7 @@ export function registerFlavors(app: FastifyInstance, ctx: GatewayContext): void
     const body = validateBody<Record<string, string | number>>(request, EXTRA_SPECS_UPDATE);
     checkValues(body);
     if (!(request.params.key in body)) throw new ApiError(400, 'Request body and URI mismatch');
-    await write(p, `${EXTRA_SPECS}:update`, request.params.id, (f) => ({
-      ...f,
-      spec: { ...f.spec, extraSpecs: { ...f.spec.extraSpecs, ...stringify(body) } },
-    }));
+    await patchSpec(p, `${EXTRA_SPECS}:update`, request.params.id, { extraSpecs: stringify(body) });
     return body;
   });
   app.delete<{ Params: { id: string; key: string } }>(`${specs}/:key`, async (request, reply) => {
@@ -438,11 +457,7 @@ export function registerFlavors(app: FastifyInstance, ctx: GatewayContext): void
     if ((await getFlavor(p, id)).spec.extraSpecs?.[key] === undefined) {
       throw new ApiError(404, `Flavor ${id} has no extra specs with key ${key}.`);
     }
-    await write(p, `${EXTRA_SPECS}:delete`, id, (f) => {
-      const extraSpecs = { ...f.spec.extraSpecs };
-      delete extraSpecs[key];
-      return { ...f, spec: { ...f.spec, extraSpecs } };
-    });
+    await patchSpec(p, `${EXTRA_SPECS}:delete`, id, { extraSpecs: { [key]: null } });
     return reply.code(202).send();
   });
 

@@ -244,7 +244,10 @@ export function registerIdentity(app: FastifyInstance, ctx: GatewayContext): voi
       if (!p) throw new KeystoneError(400, "'password' is a required property");
       if (p.user.id) user = store.userById(p.user.id);
       else if (p.user.name && domainMatches(p.user.domain)) user = store.userByName(p.user.name);
-      else if (p.user.name) throw new KeystoneError(401, UNAUTHORIZED);
+      else if (p.user.name && !p.user.domain)
+        throw new KeystoneError(400, 'Expecting to find domain in user.');
+      else if (p.user.name)
+        throw new KeystoneError(401, UNAUTHORIZED); // another domain: no such user
       else
         throw new KeystoneError(
           400,
@@ -273,6 +276,7 @@ export function registerIdentity(app: FastifyInstance, ctx: GatewayContext): voi
       if (p.id) project = store.projectById(p.id);
       else if (p.name && domainMatches(p.domain)) project = store.projectByName(p.name);
       else if (!p.name) throw new KeystoneError(400, 'Expecting to find id or name in project.');
+      else if (!p.domain) throw new KeystoneError(400, 'Expecting to find domain in project.');
       if (!project || store.rolesOf(user.id, project).length === 0) {
         throw new KeystoneError(401, UNAUTHORIZED);
       }
