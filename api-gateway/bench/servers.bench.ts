@@ -4,7 +4,7 @@
 // BENCH servers_detail_apiserver_requests: the requests the gateway sent to the apiserver while
 // serving those reads once warm (KubeClient's onRequest hook, as /metrics counts them): the reads
 // come from the informer caches and the SubjectAccessReview answer is cached, so the goal is 0.
-import { createRequire } from 'node:module';
+import autocannon from 'autocannon';
 import { API_VERSION } from '../../operator/src/api/kind.ts';
 import type { Server } from '../../operator/src/api/v1alpha1/index.ts';
 import { SERVERS } from '../../operator/src/controllers/server.ts';
@@ -13,21 +13,6 @@ import { collectionPath, objectPath } from '../../operator/src/kube/resources.ts
 import { ControlPlane } from '../../e2e/harness/controlplane.ts';
 import { createFlavor, createImage, pool } from '../../e2e/harness/fixtures.ts';
 import { startGateway } from '../../e2e/harness/gateway.ts';
-
-interface AutocannonResult {
-  latency: { p50: number; p99: number; average: number };
-  requests: { total: number; average: number };
-  non2xx: number;
-  errors: number;
-}
-type Autocannon = (opts: {
-  url: string;
-  headers: Record<string, string>;
-  connections: number;
-  duration: number;
-  workers?: number;
-}) => Promise<AutocannonResult>;
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 const SERVER_COUNT = 1000;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);

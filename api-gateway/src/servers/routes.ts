@@ -28,6 +28,7 @@ import { PROJECT_QUOTAS } from '../../../operator/src/controllers/projectquota.t
 import { resolveFlavor, resolveImage } from '../../../operator/src/compute/server.ts';
 import { collectionPath, kovaResource, objectPath } from '../../../operator/src/kube/resources.ts';
 import { baseUrl } from '../app.ts';
+import { computeUrl } from '../compute/common.ts';
 import {
   COMPUTE_PREFIX,
   type GatewayContext,
@@ -35,6 +36,7 @@ import {
   enforce,
   kubeError,
   principalOf,
+  urlProjectId,
 } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { APIVersionRequest } from '../microversion.ts';
@@ -91,7 +93,8 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
     const zoned = aggregates.list().filter((a) => a.spec.availabilityZone);
     return {
       version: versionOf(request),
-      baseUrl: baseUrl(request),
+      selfUrl: computeUrl(request),
+      bookmarkUrl: baseUrl(request) + (urlProjectId(request) ? `/${urlProjectId(request)}` : ''),
       isAdmin: principal.isAdmin,
       projectId: (ns) => {
         let id = projectIds.get(ns);

@@ -98,6 +98,13 @@ describe('Servers API (gateway on a real apiserver, fake driver)', function () {
       links: [{ rel: 'bookmark', href: `${gw.url}/flavors/2` }],
     });
     expect(shown).not.to.have.property('OS-EXT-SRV-ATTR:host');
+    // The /v2.1/{project_id}/... form of the URL: links keep the project id, as Nova's do.
+    const withProject = await gw.call('GET', `/v2.1/${projectA}/servers/${id}`, { token: alice });
+    expect(withProject.status).to.equal(200);
+    expect(withProject.body.server.links).to.deep.equal([
+      { rel: 'self', href: `${gw.url}/v2.1/${projectA}/servers/${id}` },
+      { rel: 'bookmark', href: `${gw.url}/${projectA}/servers/${id}` },
+    ]);
     const asAdmin = await gw.call('GET', `/v2.1/servers/${id}`, { token: admin, headers: v('2.93') });
     expect(asAdmin.body.server['OS-EXT-SRV-ATTR:host']).to.equal(k.status!.host);
     expect(asAdmin.body.server.host_status).to.equal('UP');

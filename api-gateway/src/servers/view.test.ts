@@ -21,7 +21,8 @@ const BASE = 'http://gw:8774';
 function ctx(version: string, isAdmin = false): ServerViewContext {
   return {
     version: APIVersionRequest.parse(version),
-    baseUrl: BASE,
+    selfUrl: `${BASE}/v2.1`,
+    bookmarkUrl: BASE,
     isAdmin,
     hostStatus: () => 'UP',
     hostZone: () => 'zone-1',

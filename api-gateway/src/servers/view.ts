@@ -28,8 +28,10 @@ export function computeHostStatus(h: ComputeHost | undefined): HostStatus {
 
 export interface ServerViewContext {
   version: APIVersionRequest;
-  /** The compute endpoint root as the client sees it, without /v2.1 (app.ts baseUrl). */
-  baseUrl: string;
+  /** Where self links point: the compute API as the client called it, e.g. http://host/v2.1[/<project id>]. */
+  selfUrl: string;
+  /** Where bookmark links point: the same without the version, e.g. http://host[/<project id>]. */
+  bookmarkUrl: string;
   /** Admin: extended server attributes, host_status, fault details of 500s (Nova's default policy). */
   isAdmin: boolean;
   /** The Keystone project id of a project namespace (tenant_id, hostId). */
@@ -66,8 +68,8 @@ function tenantOf(ctx: ServerViewContext, s: Server): string {
 /** Nova's links: self under /v2.1, bookmark without the version. */
 export function links(ctx: ServerViewContext, collection: string, id: string): Json[] {
   return [
-    { rel: 'self', href: `${ctx.baseUrl}/v2.1/${collection}/${id}` },
-    { rel: 'bookmark', href: `${ctx.baseUrl}/${collection}/${id}` },
+    { rel: 'self', href: `${ctx.selfUrl}/${collection}/${id}` },
+    { rel: 'bookmark', href: `${ctx.bookmarkUrl}/${collection}/${id}` },
   ];
 }
 
@@ -159,7 +161,7 @@ export function addressesOf(s: Server, extended: boolean, hideWhileBuilding = tr
 function imageView(ctx: ServerViewContext, s: Server): Json | string {
   const id = s.status?.image?.id || s.spec.imageRef;
   if (!id) return '';
-  return { id, links: [{ rel: 'bookmark', href: `${ctx.baseUrl}/images/${id}` }] };
+  return { id, links: [{ rel: 'bookmark', href: `${ctx.bookmarkUrl}/images/${id}` }] };
 }
 
 function flavorView(ctx: ServerViewContext, s: Server): Json {
@@ -178,7 +180,7 @@ function flavorView(ctx: ServerViewContext, s: Server): Json {
     };
   }
   const id = f?.id ?? s.spec.flavorRef;
-  return { id, links: [{ rel: 'bookmark', href: `${ctx.baseUrl}/flavors/${id}` }] };
+  return { id, links: [{ rel: 'bookmark', href: `${ctx.bookmarkUrl}/flavors/${id}` }] };
 }
 
 function faultView(ctx: ServerViewContext, s: Server): Json | undefined {
@@ -291,7 +293,7 @@ export function nextLink(
     params.set(k, v); // request.params.items() of a dict: the last value of a repeated key
   }
   params.set('marker', marker);
-  return `${ctx.baseUrl}/v2.1/${collection}?${new URLSearchParams([...params]).toString()}`;
+  return `${ctx.selfUrl}/${collection}?${new URLSearchParams([...params]).toString()}`;
 }
 
 export interface ListPage {
