@@ -354,3 +354,54 @@ describe('Servers API (gateway on a real apiserver, fake driver)', function () {
     ]);
   });
 });
+
+describe('Servers API with reclaim_instance_interval (soft delete)', function () {
+  this.timeout(180_000);
+  let suite: OperatorSuite;
+  let gw: TestGateway;
+  let token: string;
+
+  before(async () => {
+    suite = await startOperatorSuite({
+      hostsUp: 1,
+      config: { compute: { reclaim_instance_interval: 3600 } },
+      setup: async (client) => {
+        await createFakeNode(client, 'node-1', { cpu: 8, memoryMb: 16384, diskGb: 100 });
+        await createFlavor(client, 'm1.small', { vcpus: 1, ram: 512, disk: 1, id: '2' });
+        await createImage(client, 'cirros');
+      },
+    });
+    gw = await startGateway(suite.cp, { bootstrap: { user: 'admin', password: 'secret', project: 'admin' } });
+    await gw.addUser('carol', 'carol-pw', 'project-c', 'member');
+    token = await gw.token('carol', 'carol-pw', 'project-c');
+  });
+  after(async () => {
+    await gw?.close();
+    await suite?.stop();
+  });
+
+  it('soft-deletes: 204, then SOFT_DELETED and still listed, the Server object kept for reclaim', async () => {
+    const images = await suite.client.list<{ metadata: { uid: string } }>(collectionPath(IMAGES));
+    const res = await gw.call('POST', '/v2.1/servers', {
+      token,
+      body: { server: { name: 'keep', flavorRef: '2', imageRef: images.items[0]!.metadata.uid } },
+    });
+    expect(res.status).to.equal(202);
+    const id = res.body.server.id;
+    await eventually('ACTIVE', async () => {
+      const r = await gw.call('GET', `/v2.1/servers/${id}`, { token });
+      return r.body.server.status === 'ACTIVE';
+    });
+    expect((await gw.call('DELETE', `/v2.1/servers/${id}`, { token })).status).to.equal(204);
+    const soft = await eventually('SOFT_DELETED', async () => {
+      const r = await gw.call('GET', '/v2.1/servers/detail', { token });
+      const s = r.body.servers.find((x: { id: string }) => x.id === id);
+      return s?.status === 'SOFT_DELETED' && s;
+    });
+    expect(soft['OS-EXT-STS:vm_state']).to.equal('soft-delete');
+    const objects = await suite.client.list<Server>(collectionPath(SERVERS, 'project-c'));
+    expect(objects.items.map((s) => [s.metadata.uid, s.status?.vmState])).to.deep.equal([
+      [id, 'soft-delete'],
+    ]);
+  });
+});
