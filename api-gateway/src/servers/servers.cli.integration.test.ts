@@ -8,10 +8,10 @@ import { expect } from 'chai';
 import type { Server } from '../../../operator/src/api/v1alpha1/index.ts';
 import { SERVERS } from '../../../operator/src/controllers/server.ts';
 import { collectionPath } from '../../../operator/src/kube/resources.ts';
-import { createFakeNode, createFlavor, createImage } from '../../../e2e/harness/fixtures.ts';
-import { type TestGateway, startGateway } from '../../../e2e/harness/gateway.ts';
+import type { TestGateway } from '../../../e2e/harness/gateway.ts';
 import { OpenStackCli } from '../../../e2e/harness/openstack.ts';
-import { type OperatorSuite, startOperatorSuite } from '../../../e2e/harness/suite.ts';
+import type { OperatorSuite } from '../../../e2e/harness/suite.ts';
+import { type ServersSuite, startServersSuite } from './testsuite.ts';
 
 const PUBLIC_KEY =
   'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHd1ObXtdRKtrnR8TfIX1sQgr8ZtI5UpQ5mxXG8VGThp alice@example';
@@ -20,21 +20,15 @@ type Row = Record<string, unknown>;
 
 describe('openstack CLI: server create/list/show/set/unset/delete', function () {
   this.timeout(300_000);
+  let world: ServersSuite;
   let suite: OperatorSuite;
   let gw: TestGateway;
   let cli: OpenStackCli;
   let dir: string;
 
   before(async () => {
-    suite = await startOperatorSuite({
-      hostsUp: 1,
-      setup: async (client) => {
-        await createFakeNode(client, 'node-1', { cpu: 16, memoryMb: 32768, diskGb: 400 });
-        await createFlavor(client, 'm1.small', { vcpus: 1, ram: 512, disk: 1, id: '2' });
-        await createImage(client, 'cirros');
-      },
-    });
-    gw = await startGateway(suite.cp, { bootstrap: { user: 'admin', password: 'secret', project: 'admin' } });
+    world = await startServersSuite();
+    ({ suite, gw } = world);
     await gw.addUser('alice', 'alice-pw', 'project-a', 'member');
     cli = new OpenStackCli({
       authUrl: gw.authUrl,
@@ -47,8 +41,7 @@ describe('openstack CLI: server create/list/show/set/unset/delete', function () 
     await cli.json(['keypair', 'create', '--public-key', join(dir, 'key.pub'), 'key1']);
   });
   after(async () => {
-    await gw?.close();
-    await suite?.stop();
+    await world?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -6,15 +6,17 @@ import { FLAVORS, IMAGES, SERVERS } from '../../../operator/src/controllers/serv
 import { collectionPath, objectPath } from '../../../operator/src/kube/resources.ts';
 import { SERVER_ACTIONS } from '../../../operator/src/controllers/serveraction.ts';
 import { PROJECT_QUOTAS } from '../../../operator/src/controllers/projectquota.ts';
-import { createFakeNode, createFlavor, createImage, eventually } from '../../../e2e/harness/fixtures.ts';
-import { type TestGateway, startGateway } from '../../../e2e/harness/gateway.ts';
-import { type OperatorSuite, startOperatorSuite } from '../../../e2e/harness/suite.ts';
+import { eventually } from '../../../e2e/harness/fixtures.ts';
+import type { TestGateway } from '../../../e2e/harness/gateway.ts';
+import type { OperatorSuite } from '../../../e2e/harness/suite.ts';
+import { type ServersSuite, startServersSuite } from './testsuite.ts';
 
 const PUBLIC_KEY =
   'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHd1ObXtdRKtrnR8TfIX1sQgr8ZtI5UpQ5mxXG8VGThp alice@example';
 
 describe('Servers API (gateway on a real apiserver, fake driver)', function () {
   this.timeout(180_000);
+  let world: ServersSuite;
   let suite: OperatorSuite;
   let gw: TestGateway;
   let admin: string;
@@ -26,15 +28,8 @@ describe('Servers API (gateway on a real apiserver, fake driver)', function () {
   const v = (version: string) => ({ 'OpenStack-API-Version': `compute ${version}` });
 
   before(async () => {
-    suite = await startOperatorSuite({
-      hostsUp: 1,
-      setup: async (client) => {
-        await createFakeNode(client, 'node-1', { cpu: 16, memoryMb: 32768, diskGb: 400 });
-        await createFlavor(client, 'm1.small', { vcpus: 1, ram: 512, disk: 1, id: '2' });
-        await createImage(client, 'cirros');
-      },
-    });
-    gw = await startGateway(suite.cp, { bootstrap: { user: 'admin', password: 'secret', project: 'admin' } });
+    world = await startServersSuite();
+    ({ suite, gw } = world);
     ({ userId: aliceId, projectId: projectA } = await gw.addUser('alice', 'alice-pw', 'project-a', 'member'));
     await gw.addUser('bob', 'bob-pw', 'project-b', 'member');
     admin = await gw.token('admin', 'secret', 'admin');
@@ -51,8 +46,7 @@ describe('Servers API (gateway on a real apiserver, fake driver)', function () {
     expect((await suite.client.list(collectionPath(FLAVORS))).items).to.have.length(1);
   });
   after(async () => {
-    await gw?.close();
-    await suite?.stop();
+    await world?.stop();
   });
 
   async function create(token: string, server: Record<string, unknown>, version = '2.1') {
@@ -357,27 +351,19 @@ describe('Servers API (gateway on a real apiserver, fake driver)', function () {
 
 describe('Servers API with reclaim_instance_interval (soft delete)', function () {
   this.timeout(180_000);
+  let world: ServersSuite;
   let suite: OperatorSuite;
   let gw: TestGateway;
   let token: string;
 
   before(async () => {
-    suite = await startOperatorSuite({
-      hostsUp: 1,
-      config: { compute: { reclaim_instance_interval: 3600 } },
-      setup: async (client) => {
-        await createFakeNode(client, 'node-1', { cpu: 8, memoryMb: 16384, diskGb: 100 });
-        await createFlavor(client, 'm1.small', { vcpus: 1, ram: 512, disk: 1, id: '2' });
-        await createImage(client, 'cirros');
-      },
-    });
-    gw = await startGateway(suite.cp, { bootstrap: { user: 'admin', password: 'secret', project: 'admin' } });
+    world = await startServersSuite({ compute: { reclaim_instance_interval: 3600 } });
+    ({ suite, gw } = world);
     await gw.addUser('carol', 'carol-pw', 'project-c', 'member');
     token = await gw.token('carol', 'carol-pw', 'project-c');
   });
   after(async () => {
-    await gw?.close();
-    await suite?.stop();
+    await world?.stop();
   });
 
   it('soft-deletes: 204, then SOFT_DELETED and still listed, the Server object kept for reclaim', async () => {
