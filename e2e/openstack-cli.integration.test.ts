@@ -128,9 +128,23 @@ describe('openstack CLI against the Kova gateway', function () {
     );
     expect(refused.stderr).to.include('403');
 
+    await admin.ok(['user', 'set', '--password', 'new-pw', 'demo']);
+    expect((await demo.run(['token', 'issue'])).code, 'the old password').to.not.equal(0);
+    const renewed = new OpenStackCli({ ...demo.creds, password: 'new-pw' });
+    await renewed.json(['token', 'issue']);
+
     await admin.ok(['role', 'remove', '--project', 'demo', '--user', 'demo', 'member']);
-    expect((await demo.run(['token', 'issue'])).code).to.not.equal(0);
+    expect((await renewed.run(['token', 'issue'])).code, 'no role left').to.not.equal(0);
     await admin.ok(['user', 'delete', 'demo']);
+    await admin.ok(['project', 'delete', 'demo']);
+    const projects = await admin.json<{ Name: string }[]>(['project', 'list']);
+    expect(projects.map((p) => p.Name)).to.deep.equal(['admin']);
+    const ns = await kubectlJson<{ metadata: { labels?: Record<string, string> } }>([
+      'get',
+      'namespace',
+      'demo',
+    ]);
+    expect(ns.metadata.labels?.['identity.kova.io/project-id']).to.equal(undefined);
   });
 
   for (const version of [undefined, '2.90']) {
