@@ -147,6 +147,39 @@ describe('openstack CLI against the Kova gateway', function () {
     expect(ns.metadata.labels?.['identity.kova.io/project-id']).to.equal(undefined);
   });
 
+  it('flavor create --private --project, set/unset --project: the access list in the Flavor object', async () => {
+    const adminProject = (await admin.json<{ project_id: string }>(['token', 'issue'])).project_id;
+    await admin.json([
+      'flavor',
+      'create',
+      '--ram',
+      '256',
+      '--vcpus',
+      '1',
+      '--disk',
+      '1',
+      '--private',
+      '--project',
+      'admin',
+      'm1.private',
+    ]);
+    const obj = () => flavors().then((all) => all.find((f) => f.spec.name === 'm1.private')!);
+    expect((await obj()).spec).to.include({ isPublic: false });
+    expect((await obj()).spec.access).to.deep.equal([adminProject]);
+    const shown = await admin.json<{ access_project_ids: string[]; 'os-flavor-access:is_public': boolean }>([
+      'flavor',
+      'show',
+      'm1.private',
+    ]);
+    expect(shown.access_project_ids).to.deep.equal([adminProject]);
+    expect(shown['os-flavor-access:is_public']).to.equal(false);
+    await admin.ok(['flavor', 'unset', '--project', 'admin', 'm1.private']);
+    expect((await obj()).spec.access ?? []).to.deep.equal([]);
+    await admin.ok(['flavor', 'set', '--project', 'admin', 'm1.private']);
+    expect((await obj()).spec.access).to.deep.equal([adminProject]);
+    await admin.ok(['flavor', 'delete', 'm1.private']);
+  });
+
   for (const version of [undefined, '2.90']) {
     describe(`at compute microversion ${version ?? 'default (2.1)'}`, () => {
       let cli: OpenStackCli;
@@ -193,6 +226,11 @@ describe('openstack CLI against the Kova gateway', function () {
           expect(after.spec.description).to.equal('two cores');
           expect(shown.description).to.equal('two cores');
         }
+
+        await cli.ok(['flavor', 'unset', '--property', 'hw:cpu_policy', flavorName]);
+        expect(
+          (await flavors()).find((f) => f.spec.name === flavorName)!.spec.extraSpecs ?? {},
+        ).to.deep.equal({});
 
         await cli.ok(['flavor', 'delete', flavorName]);
         expect((await flavors()).some((f) => f.spec.name === flavorName)).to.equal(false);
