@@ -566,5 +566,24 @@ describe('Nova API gateway on a real apiserver', function () {
       expect(res.status, what).to.equal(400);
       expect(res.body?.error?.code ?? res.body?.badRequest?.code, what).to.equal(400);
     }
+    const admin: [string, string, unknown][] = [
+      ['POST', '/identity/v3/users', {}],
+      ['POST', '/identity/v3/users', { user: {} }],
+      ['POST', '/identity/v3/users', { user: { name: '' } }],
+      ['POST', '/identity/v3/users', { user: { name: 'x', enabled: 'yes' } }],
+      ['POST', '/identity/v3/users', { user: { name: 'x', domain_id: 'other' } }],
+      ['POST', '/identity/v3/projects', { project: {} }],
+      ['POST', '/identity/v3/projects', { project: { name: 'Not A Namespace' } }],
+      ['POST', '/identity/v3/projects', { project: { name: 'ok', domain_id: 'other' } }],
+      ['PATCH', `/identity/v3/users/${aliceIds.userId}`, { user: { password: '' } }],
+      ['PATCH', `/identity/v3/users/${aliceIds.userId}`, '{broken'],
+      ['POST', `/identity/v3/users/${aliceIds.userId}/password`, { user: { password: 'x' } }],
+    ];
+    for (const [method, path, body] of admin) {
+      const res = await gw.call(method, path, { token: adminToken, body });
+      const what = `${method} ${path} ${JSON.stringify(body)}`;
+      expect(res.status, what).to.equal(400);
+      expect(res.body?.error?.code ?? res.body?.badRequest?.code, what).to.equal(400);
+    }
   });
 });
