@@ -128,9 +128,56 @@ describe('openstack CLI against the Kova gateway', function () {
     );
     expect(refused.stderr).to.include('403');
 
+    await admin.ok(['user', 'set', '--password', 'new-pw', 'demo']);
+    expect((await demo.run(['token', 'issue'])).code, 'the old password').to.not.equal(0);
+    const renewed = new OpenStackCli({ ...demo.creds, password: 'new-pw' });
+    await renewed.json(['token', 'issue']);
+
     await admin.ok(['role', 'remove', '--project', 'demo', '--user', 'demo', 'member']);
-    expect((await demo.run(['token', 'issue'])).code).to.not.equal(0);
+    expect((await renewed.run(['token', 'issue'])).code, 'no role left').to.not.equal(0);
     await admin.ok(['user', 'delete', 'demo']);
+    await admin.ok(['project', 'delete', 'demo']);
+    const projects = await admin.json<{ Name: string }[]>(['project', 'list']);
+    expect(projects.map((p) => p.Name)).to.deep.equal(['admin']);
+    const ns = await kubectlJson<{ metadata: { labels?: Record<string, string> } }>([
+      'get',
+      'namespace',
+      'demo',
+    ]);
+    expect(ns.metadata.labels?.['identity.kova.io/project-id']).to.equal(undefined);
+  });
+
+  it('flavor create --private --project, set/unset --project: the access list in the Flavor object', async () => {
+    const adminProject = (await admin.json<{ project_id: string }>(['token', 'issue'])).project_id;
+    await admin.json([
+      'flavor',
+      'create',
+      '--ram',
+      '256',
+      '--vcpus',
+      '1',
+      '--disk',
+      '1',
+      '--private',
+      '--project',
+      'admin',
+      'm1.private',
+    ]);
+    const obj = () => flavors().then((all) => all.find((f) => f.spec.name === 'm1.private')!);
+    expect((await obj()).spec).to.include({ isPublic: false });
+    expect((await obj()).spec.access).to.deep.equal([adminProject]);
+    const shown = await admin.json<{ access_project_ids: string[]; 'os-flavor-access:is_public': boolean }>([
+      'flavor',
+      'show',
+      'm1.private',
+    ]);
+    expect(shown.access_project_ids).to.deep.equal([adminProject]);
+    expect(shown['os-flavor-access:is_public']).to.equal(false);
+    await admin.ok(['flavor', 'unset', '--project', 'admin', 'm1.private']);
+    expect((await obj()).spec.access ?? []).to.deep.equal([]);
+    await admin.ok(['flavor', 'set', '--project', 'admin', 'm1.private']);
+    expect((await obj()).spec.access).to.deep.equal([adminProject]);
+    await admin.ok(['flavor', 'delete', 'm1.private']);
   });
 
   for (const version of [undefined, '2.90']) {
@@ -179,6 +226,11 @@ describe('openstack CLI against the Kova gateway', function () {
           expect(after.spec.description).to.equal('two cores');
           expect(shown.description).to.equal('two cores');
         }
+
+        await cli.ok(['flavor', 'unset', '--property', 'hw:cpu_policy', flavorName]);
+        expect(
+          (await flavors()).find((f) => f.spec.name === flavorName)!.spec.extraSpecs ?? {},
+        ).to.deep.equal({});
 
         await cli.ok(['flavor', 'delete', flavorName]);
         expect((await flavors()).some((f) => f.spec.name === flavorName)).to.equal(false);

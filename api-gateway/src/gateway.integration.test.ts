@@ -1,5 +1,9 @@
 // The gateway on a real apiserver: tenancy (Kubernetes RBAC is the last word), read-your-writes,
 // and Nova's 400 for every broken input a route can get.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { API_VERSION } from '../../operator/src/api/kind.ts';
 import { FLAVORS, IMAGES, SERVERS } from '../../operator/src/controllers/server.ts';
@@ -307,6 +311,68 @@ describe('Nova API gateway on a real apiserver', function () {
     expect(shown.body).to.include({ name: 'img-c', self: `/v2/images/${byName.body.images[0].id}` });
   });
 
+  it("imports an x509 certificate with Nova's fingerprint (SHA-1 of the DER, as openssl prints it)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kova-x509-test-'));
+    try {
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=test',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+        ],
+        { stdio: 'ignore' },
+      );
+      const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+      const openssl = execFileSync('openssl', [
+        'x509',
+        '-noout',
+        '-fingerprint',
+        '-sha1',
+        '-in',
+        join(dir, 'cert.pem'),
+      ])
+        .toString()
+        .trim()
+        .split('=')[1]!
+        .toLowerCase();
+      const res = await gw.call('POST', '/v2.1/os-keypairs', {
+        token: alice,
+        headers: mv('2.2'),
+        body: { keypair: { name: 'cert', type: 'x509', public_key: cert } },
+      });
+      expect(res.status).to.equal(201);
+      expect(res.body.keypair).to.include({ type: 'x509', fingerprint: openssl });
+      const shown = await gw.call('GET', '/v2.1/os-keypairs/cert', { token: alice, headers: mv('2.2') });
+      expect(Object.keys(shown.body.keypair)).to.deep.equal([
+        'name',
+        'public_key',
+        'fingerprint',
+        'user_id',
+        'created_at',
+        'deleted',
+        'deleted_at',
+        'id',
+        'updated_at',
+        'type',
+      ]);
+      const deleted = await gw.call('DELETE', '/v2.1/os-keypairs/cert', { token: alice, headers: mv('2.2') });
+      expect(deleted.status).to.equal(204);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('generates keypairs up to 2.91 (ssh and x509) and requires public_key from 2.92', async () => {
     const ssh = await gw.call('POST', '/v2.1/os-keypairs', {
       token: alice,
@@ -497,6 +563,25 @@ describe('Nova API gateway on a real apiserver', function () {
     for (const body of keystone) {
       const res = await gw.call('POST', '/identity/v3/auth/tokens', { body });
       const what = JSON.stringify(body);
+      expect(res.status, what).to.equal(400);
+      expect(res.body?.error?.code ?? res.body?.badRequest?.code, what).to.equal(400);
+    }
+    const admin: [string, string, unknown][] = [
+      ['POST', '/identity/v3/users', {}],
+      ['POST', '/identity/v3/users', { user: {} }],
+      ['POST', '/identity/v3/users', { user: { name: '' } }],
+      ['POST', '/identity/v3/users', { user: { name: 'x', enabled: 'yes' } }],
+      ['POST', '/identity/v3/users', { user: { name: 'x', domain_id: 'other' } }],
+      ['POST', '/identity/v3/projects', { project: {} }],
+      ['POST', '/identity/v3/projects', { project: { name: 'Not A Namespace' } }],
+      ['POST', '/identity/v3/projects', { project: { name: 'ok', domain_id: 'other' } }],
+      ['PATCH', `/identity/v3/users/${aliceIds.userId}`, { user: { password: '' } }],
+      ['PATCH', `/identity/v3/users/${aliceIds.userId}`, '{broken'],
+      ['POST', `/identity/v3/users/${aliceIds.userId}/password`, { user: { password: 'x' } }],
+    ];
+    for (const [method, path, body] of admin) {
+      const res = await gw.call(method, path, { token: adminToken, body });
+      const what = `${method} ${path} ${JSON.stringify(body)}`;
       expect(res.status, what).to.equal(400);
       expect(res.body?.error?.code ?? res.body?.badRequest?.code, what).to.equal(400);
     }

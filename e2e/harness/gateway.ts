@@ -1,5 +1,6 @@
 // The gateway in-process on a test control plane, listening on a loopback port, with helpers to
 // create users/projects and to call it as a user.
+import type { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { type Gateway, createGateway } from '../../api-gateway/src/gateway.ts';
 import type { Role } from '../../api-gateway/src/context.ts';
@@ -32,10 +33,16 @@ export interface TestGateway {
 
 export async function startGateway(
   cp: ControlPlane,
-  options: { bootstrap?: { user: string; password: string; project: string } } = {},
+  options: {
+    bootstrap?: { user: string; password: string; project: string };
+    /** Run as this identity instead of the control plane's admin. */
+    kubeConfig?: KubeConfig;
+    applyRbac?: boolean;
+  } = {},
 ): Promise<TestGateway> {
   const gateway = await createGateway({
-    kubeConfig: cp.kubeConfig,
+    kubeConfig: options.kubeConfig ?? cp.kubeConfig,
+    applyRbac: options.applyRbac,
     log: pino({ level: process.env.GATEWAY_LOG ?? 'silent' }),
     bootstrap: options.bootstrap,
   });

@@ -453,6 +453,40 @@ export function registerIdentity(app: FastifyInstance, ctx: GatewayContext): voi
     return reply.code(204).send();
   });
 
+  app.patch<{ Params: { id: string } }>(V3 + '/users/:id', async (request) => {
+    requireAdmin(caller(request), 'identity:update_user');
+    const invalid = validationError(USER_UPDATE, request.body ?? null);
+    if (invalid) throw new KeystoneError(400, invalid);
+    if (!store.userById(request.params.id))
+      throw new KeystoneError(404, `Could not find user: ${request.params.id}.`);
+    const u = (request.body as { user: { password?: string; enabled?: boolean } }).user;
+    const user = await store.updateUser(request.params.id, { password: u.password, enabled: u.enabled });
+    return { user: userView(user, base(request)) };
+  });
+  app.post<{ Params: { id: string } }>(V3 + '/users/:id/password', async (request, reply) => {
+    const v = caller(request);
+    if (v.user.id !== request.params.id) requireAdmin(v, 'identity:change_password');
+    const invalid = validationError(PASSWORD_CHANGE, request.body ?? null);
+    if (invalid) throw new KeystoneError(400, invalid);
+    const { password, original_password } = (
+      request.body as { user: { password: string; original_password: string } }
+    ).user;
+    const user = store.userById(request.params.id);
+    if (!user || !(await verifyPassword(original_password, user.passwordHash))) {
+      throw new KeystoneError(401, UNAUTHORIZED);
+    }
+    await store.updateUser(user.id, { password });
+    return reply.code(204).send();
+  });
+  app.delete<{ Params: { id: string } }>(V3 + '/projects/:id', async (request, reply) => {
+    requireAdmin(caller(request), 'identity:delete_project');
+    const project = store.projectById(request.params.id);
+    if (!project) throw new KeystoneError(404, `Could not find project: ${request.params.id}.`);
+    await store.deleteProject(project);
+    ctx.authorizer.clear();
+    return reply.code(204).send();
+  });
+
   app.post(V3 + '/projects', async (request, reply) => {
     requireAdmin(caller(request), 'identity:create_project');
     const invalid = validationError(PROJECT_CREATE, request.body ?? null);
@@ -565,6 +599,29 @@ const USER_CREATE: Schema = {
         description: { type: ['string', 'null'] },
         email: { type: ['string', 'null'] },
       },
+    },
+  },
+};
+
+const USER_UPDATE: Schema = {
+  type: 'object',
+  required: ['user'],
+  properties: {
+    user: {
+      type: 'object',
+      properties: { password: { type: 'string', minLength: 1 }, enabled: { type: 'boolean' } },
+    },
+  },
+};
+
+const PASSWORD_CHANGE: Schema = {
+  type: 'object',
+  required: ['user'],
+  properties: {
+    user: {
+      type: 'object',
+      required: ['password', 'original_password'],
+      properties: { password: { type: 'string', minLength: 1 }, original_password: { type: 'string' } },
     },
   },
 };

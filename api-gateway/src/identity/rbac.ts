@@ -11,16 +11,17 @@
 import type { KubeClient } from '../../../operator/src/kube/client.ts';
 import { GROUP } from '../../../operator/src/api/kind.ts';
 import { USERS_GROUP, ADMINS_GROUP } from '../context.ts';
+import { SYSTEM_NAMESPACE } from './store.ts';
 
 const RBAC = 'rbac.authorization.k8s.io';
 const READ = ['get', 'list', 'watch'];
 const WRITE = ['create', 'update', 'patch', 'delete'];
 const PROJECT_KINDS = ['servers', 'servergroups', 'serveractions'];
 
-interface Manifest {
+export interface Manifest {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; labels?: Record<string, string> };
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
   [k: string]: unknown;
 }
 
@@ -95,16 +96,79 @@ export const RBAC_MANIFESTS: Manifest[] = [
   },
 ];
 
+/** Who the gateway runs as: its ServiceAccount in a cluster, a user in tests. */
+export type GatewaySubject =
+  { kind: 'ServiceAccount'; name: string; namespace: string } | { kind: 'User'; name: string };
+
+/**
+ * The gateway's own rights, and no more: impersonating Kova users (any user, only Kova's two
+ * groups), SubjectAccessReviews, reading every Kova kind (its informers), the identity records
+ * (user Secrets in kova-system, project namespaces, role RoleBindings it may bind to the kova:*
+ * project roles). Its writes for users go through impersonation, so it needs no write access to
+ * compute.kova.io. Applying RBAC_MANIFESTS itself (without --no-rbac) needs more: cluster-admin,
+ * or escalate/bind on ClusterRoles and write access to admission policies.
+ */
+export function gatewayRbac(subject: GatewaySubject): Manifest[] {
+  const subjects = [
+    subject.kind === 'ServiceAccount'
+      ? { kind: 'ServiceAccount', name: subject.name, namespace: subject.namespace }
+      : { apiGroup: RBAC, kind: 'User', name: subject.name },
+  ];
+  const roleRef = (kind: string, name: string) => ({ apiGroup: RBAC, kind, name });
+  return [
+    clusterRole('kova:gateway', [
+      { apiGroups: [''], resources: ['users'], verbs: ['impersonate'] },
+      {
+        apiGroups: [''],
+        resources: ['groups'],
+        verbs: ['impersonate'],
+        resourceNames: [USERS_GROUP, ADMINS_GROUP],
+      },
+      { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+      { apiGroups: [GROUP], resources: ['*'], verbs: READ },
+      { apiGroups: [''], resources: ['namespaces'], verbs: [...READ, 'create', 'patch'] },
+      { apiGroups: [RBAC], resources: ['rolebindings'], verbs: [...READ, 'create', 'delete'] },
+      {
+        apiGroups: [RBAC],
+        resources: ['clusterroles'],
+        verbs: ['bind'],
+        resourceNames: ['kova:admin', 'kova:member', 'kova:reader'],
+      },
+    ]),
+    {
+      apiVersion: `${RBAC}/v1`,
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'kova:gateway', labels: LABELS },
+      roleRef: roleRef('ClusterRole', 'kova:gateway'),
+      subjects,
+    },
+    {
+      apiVersion: `${RBAC}/v1`,
+      kind: 'Role',
+      metadata: { name: 'kova:gateway', namespace: SYSTEM_NAMESPACE, labels: LABELS },
+      rules: [{ apiGroups: [''], resources: ['secrets'], verbs: [...READ, 'create', 'patch', 'delete'] }],
+    },
+    {
+      apiVersion: `${RBAC}/v1`,
+      kind: 'RoleBinding',
+      metadata: { name: 'kova:gateway', namespace: SYSTEM_NAMESPACE, labels: LABELS },
+      roleRef: roleRef('Role', 'kova:gateway'),
+      subjects,
+    },
+  ];
+}
+
 function pathOf(m: Manifest): string {
   const [group, version] = m.apiVersion.split('/');
+  const ns = m.metadata.namespace;
   const kind = m.kind.toLowerCase();
   const plural = kind.endsWith('y') ? kind.slice(0, -1) + 'ies' : kind + 's';
-  return `/apis/${group}/${version}/${plural}/${encodeURIComponent(m.metadata.name)}`;
+  return `/apis/${group}/${version}${ns ? `/namespaces/${ns}` : ''}/${plural}/${encodeURIComponent(m.metadata.name)}`;
 }
 
 /** Applies the ClusterRoles, bindings and admission policy (server-side apply, idempotent). */
-export async function ensureRbac(client: KubeClient): Promise<void> {
-  for (const m of RBAC_MANIFESTS) {
+export async function ensureRbac(client: KubeClient, manifests: Manifest[] = RBAC_MANIFESTS): Promise<void> {
+  for (const m of manifests) {
     await client.patch(pathOf(m), m, 'apply', { fieldManager: 'kova-gateway', force: true });
   }
 }

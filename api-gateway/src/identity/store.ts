@@ -309,4 +309,34 @@ export class IdentityStore {
     }
     await this.users.observeDeleted(key, secret?.metadata.uid);
   }
+
+  /** Changes a user's password or enabled flag (a merge patch of the Secret). */
+  async updateUser(userId: string, change: { password?: string; enabled?: boolean }): Promise<User> {
+    const stringData: Record<string, string> = {};
+    if (change.password !== undefined) stringData.password = await hashPassword(change.password);
+    if (change.enabled !== undefined) stringData.enabled = String(change.enabled);
+    const updated = await this.client.patch<Secret>(
+      objectPath(SECRETS, `kova-user-${userId}`, SYSTEM_NAMESPACE),
+      {
+        stringData,
+      },
+    );
+    await this.users.observe(updated);
+    return this.userById(userId)!;
+  }
+
+  /**
+   * Deletes a project from Keystone's view: its role assignments and its project-id label. The
+   * namespace and the servers in it stay (as in Keystone, deleting a project does not delete its
+   * Nova servers); an admin removes the namespace when it is empty.
+   */
+  async deleteProject(project: Project): Promise<void> {
+    for (const a of this.assignments().filter((x) => x.project.id === project.id)) {
+      await this.revokeRole(a.userId, project, a.role);
+    }
+    await this.client.patch(objectPath(NAMESPACES, project.namespace), {
+      metadata: { labels: { [PROJECT_ID_LABEL]: null } },
+    });
+    await this.projects.observeDeleted(project.namespace); // it leaves the informer's label selection
+  }
 }
