@@ -6,8 +6,12 @@ import { FLAVORS, IMAGES, SERVERS } from '../../../operator/src/controllers/serv
 import { collectionPath, objectPath } from '../../../operator/src/kube/resources.ts';
 import { SERVER_ACTIONS } from '../../../operator/src/controllers/serveraction.ts';
 import { PROJECT_QUOTAS } from '../../../operator/src/controllers/projectquota.ts';
-import { eventually } from '../../../e2e/harness/fixtures.ts';
-import type { TestGateway } from '../../../e2e/harness/gateway.ts';
+import { KubeClient } from '../../../operator/src/kube/client.ts';
+import { ControlPlane } from '../../../e2e/harness/controlplane.ts';
+import { createFlavor, createImage, createNamespace, eventually } from '../../../e2e/harness/fixtures.ts';
+import { RBAC_MANIFESTS, ensureRbac, gatewayRbac } from '../identity/rbac.ts';
+import { SYSTEM_NAMESPACE } from '../identity/store.ts';
+import { type TestGateway, startGateway } from '../../../e2e/harness/gateway.ts';
 import type { OperatorSuite } from '../../../e2e/harness/suite.ts';
 import { type ServersSuite, startServersSuite } from './testsuite.ts';
 
@@ -389,5 +393,68 @@ describe('Servers API with reclaim_instance_interval (soft delete)', function ()
     expect(objects.items.map((s) => [s.metadata.uid, s.status?.vmState])).to.deep.equal([
       [id, 'soft-delete'],
     ]);
+  });
+});
+
+describe('Servers API served by a gateway with only its own rights (kova:gateway)', function () {
+  this.timeout(120_000);
+  let cp: ControlPlane;
+  let admin: KubeClient;
+  let gw: TestGateway;
+  let daveId: string;
+
+  before(async () => {
+    cp = await ControlPlane.start({ users: [{ name: 'kova-gateway' }] });
+    admin = await KubeClient.create(cp.kubeConfig);
+    await createNamespace(admin, SYSTEM_NAMESPACE);
+    await ensureRbac(admin, [...RBAC_MANIFESTS, ...gatewayRbac({ kind: 'User', name: 'kova-gateway' })]);
+    await createFlavor(admin, 'm1.small', { vcpus: 1, ram: 512, disk: 1, id: '2' });
+    await createImage(admin, 'cirros');
+    gw = await startGateway(cp, {
+      kubeConfig: cp.kubeConfigFor('kova-gateway'),
+      applyRbac: false,
+      bootstrap: { user: 'admin', password: 'secret', project: 'admin' },
+    });
+    ({ userId: daveId } = await gw.addUser('dave', 'dave-pw', 'project-d', 'member'));
+  });
+  after(async () => {
+    await gw?.close();
+    await admin?.close();
+    await cp?.stop();
+  });
+
+  it('creates, lists, shows, renames and reads the metadata and ips of a server through impersonated writes and cached reads', async () => {
+    const token = await gw.token('dave', 'dave-pw', 'project-d');
+    const images = await admin.list<{ metadata: { uid: string } }>(collectionPath(IMAGES));
+    const created = await gw.call('POST', '/v2.1/servers', {
+      token,
+      body: {
+        server: { name: 'r', flavorRef: '2', imageRef: images.items[0]!.metadata.uid, metadata: { a: 'b' } },
+      },
+    });
+    expect(created.status, JSON.stringify(created.body)).to.equal(202);
+    const id = created.body.server.id;
+    const listed = await gw.call('GET', '/v2.1/servers/detail', { token });
+    expect(listed.body.servers.map((s: { id: string; status: string }) => [s.id, s.status])).to.deep.equal([
+      [id, 'BUILD'],
+    ]);
+    const renamed = await gw.call('PUT', `/v2.1/servers/${id}`, { token, body: { server: { name: 'r2' } } });
+    expect(renamed.body.server.name).to.equal('r2');
+    expect((await gw.call('GET', `/v2.1/servers/${id}/metadata`, { token })).body).to.deep.equal({
+      metadata: { a: 'b' },
+    });
+    expect((await gw.call('GET', `/v2.1/servers/${id}/ips`, { token })).body).to.deep.equal({
+      addresses: {},
+    });
+    const shown = await gw.call('GET', `/v2.1/servers/${id}`, { token });
+    expect(shown.body.server).to.include({ id, name: 'r2', user_id: daveId, status: 'BUILD' });
+    const objects = await admin.list<Server>(collectionPath(SERVERS, 'project-d'));
+    expect(
+      objects.items.map((s) => [
+        s.metadata.uid,
+        s.spec.name,
+        s.metadata.annotations?.['compute.kova.io/user-id'],
+      ]),
+    ).to.deep.equal([[id, 'r2', daveId]]);
   });
 });
