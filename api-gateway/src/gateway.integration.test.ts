@@ -238,6 +238,11 @@ describe('Nova API gateway on a real apiserver', function () {
       expect(set.status).to.equal(200);
       const specs = await gw.call('GET', `/v2.1/flavors/${id}/os-extra_specs`, { token: adminToken });
       expect(specs.body).to.deep.equal({ extra_specs: { k: 'v' } });
+      const unset = await gw.call('DELETE', `/v2.1/flavors/${id}/os-extra_specs/k`, { token: adminToken });
+      expect([unset.status, unset.body]).to.deep.equal([200, undefined]);
+      expect(
+        (await gw.call('GET', `/v2.1/flavors/${id}/os-extra_specs/k`, { token: adminToken })).status,
+      ).to.equal(404);
       expect((await gw.call('DELETE', `/v2.1/flavors/${id}`, { token: adminToken })).status).to.equal(202);
       expect((await gw.call('GET', `/v2.1/flavors/${id}`, { token: adminToken })).status).to.equal(404);
     }
