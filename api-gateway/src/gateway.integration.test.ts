@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import { API_VERSION } from '../../operator/src/api/kind.ts';
 import { FLAVORS, IMAGES, SERVERS } from '../../operator/src/controllers/server.ts';
 import { KEYPAIRS } from '../../operator/src/controllers/keypair.ts';
+import { PROJECT_QUOTAS } from '../../operator/src/controllers/projectquota.ts';
 import { KubeError, type KubeObject } from '../../operator/src/kube/client.ts';
 import { collectionPath } from '../../operator/src/kube/resources.ts';
 import { ControlPlane } from '../../e2e/harness/controlplane.ts';
@@ -237,6 +238,11 @@ describe('Nova API gateway on a real apiserver', function () {
       expect(set.status).to.equal(200);
       const specs = await gw.call('GET', `/v2.1/flavors/${id}/os-extra_specs`, { token: adminToken });
       expect(specs.body).to.deep.equal({ extra_specs: { k: 'v' } });
+      const unset = await gw.call('DELETE', `/v2.1/flavors/${id}/os-extra_specs/k`, { token: adminToken });
+      expect([unset.status, unset.body]).to.deep.equal([200, undefined]);
+      expect(
+        (await gw.call('GET', `/v2.1/flavors/${id}/os-extra_specs/k`, { token: adminToken })).status,
+      ).to.equal(404);
       expect((await gw.call('DELETE', `/v2.1/flavors/${id}`, { token: adminToken })).status).to.equal(202);
       expect((await gw.call('GET', `/v2.1/flavors/${id}`, { token: adminToken })).status).to.equal(404);
     }
@@ -371,6 +377,30 @@ describe('Nova API gateway on a real apiserver', function () {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("limits a user's keypairs to the project's key_pairs quota with Nova's 403", async () => {
+    await gw.addUser('quinn', 'pw-q', 'project-q', 'member');
+    const quinn = await gw.token('quinn', 'pw-q', 'project-q');
+    const quota = await gw.gateway.ctx.kube.create(collectionPath(PROJECT_QUOTAS, 'project-q'), {
+      apiVersion: API_VERSION,
+      kind: 'ProjectQuota',
+      metadata: { name: 'default', namespace: 'project-q' },
+      spec: { keyPairs: 2 },
+    });
+    await (await gw.gateway.ctx.caches.get(PROJECT_QUOTAS)).observe(quota as KubeObject);
+    const create = (name: string) =>
+      gw.call('POST', '/v2.1/os-keypairs', {
+        token: quinn,
+        body: { keypair: { name, public_key: SSH_KEY } },
+      });
+    expect((await create('q1')).status).to.equal(200);
+    expect((await create('q2')).status).to.equal(200);
+    const refused = await create('q3');
+    expect(refused.status).to.equal(403);
+    expect(refused.body).to.deep.equal({
+      forbidden: { code: 403, message: 'Quota exceeded, too many key pairs.' },
+    });
   });
 
   it('generates keypairs up to 2.91 (ssh and x509) and requires public_key from 2.92', async () => {

@@ -458,7 +458,7 @@ export function registerFlavors(app: FastifyInstance, ctx: GatewayContext): void
       throw new ApiError(404, `Flavor ${id} has no extra specs with key ${key}.`);
     }
     await patchSpec(p, `${EXTRA_SPECS}:delete`, id, { extraSpecs: { [key]: null } });
-    return reply.code(202).send();
+    return reply.code(200).send(); // Nova's delete has no response code of its own: 200, no body
   });
 
   // --- access ---

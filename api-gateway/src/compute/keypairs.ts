@@ -12,7 +12,8 @@ import { promisify } from 'node:util';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { API_VERSION } from '../../../operator/src/api/kind.ts';
 import type { Keypair } from '../../../operator/src/api/v1alpha1/keypair.ts';
-import { QUOTA_RESOURCES } from '../../../operator/src/api/v1alpha1/projectquota.ts';
+import { type ProjectQuota, QUOTA_RESOURCES } from '../../../operator/src/api/v1alpha1/projectquota.ts';
+import { PROJECT_QUOTAS } from '../../../operator/src/controllers/projectquota.ts';
 import { KEYPAIRS, fingerprint } from '../../../operator/src/controllers/keypair.ts';
 import { collectionPath, objectPath } from '../../../operator/src/kube/resources.ts';
 import type { Cache } from '../cache.ts';
@@ -276,9 +277,11 @@ export function registerKeypairs(app: FastifyInstance, ctx: GatewayContext): voi
     const type = body.type ?? 'ssh';
     const userId = targetUser(p, supports(request, '2.10') ? body.user_id : undefined, 'create');
     const c = await cache();
+    // key_pairs: per user, with the limit of the project's quota set (ProjectQuota `default`).
+    const quota = (await ctx.caches.get<ProjectQuota>(PROJECT_QUOTAS)).get(`${p.namespace}/default`);
+    const limit = quota?.spec.keyPairs ?? QUOTA_RESOURCES.keyPairs.default;
     const owned = c.list().filter((kp) => kp.spec.user === userId).length;
-    if (owned >= QUOTA_RESOURCES.keyPairs.default)
-      throw new ApiError(403, 'Quota exceeded, too many key pairs.');
+    if (limit >= 0 && owned >= limit) throw new ApiError(403, 'Quota exceeded, too many key pairs.');
     if (findKeypair(c, userId, name)) throw new ApiError(409, `Key pair '${name}' already exists.`);
 
     let publicKey = body.public_key;

@@ -15,7 +15,7 @@ export interface ValidatedToken {
 /** Validates a token; undefined when invalid, expired, or its user or project role is gone. */
 export function validateToken(store: IdentityStore, token: string, now: number): ValidatedToken | undefined {
   const payload = store.signer.verify(token, now);
-  if (!payload) return undefined;
+  if (!payload || store.isRevoked(payload.a[0]!)) return undefined;
   const user = store.userById(payload.u);
   if (!user || !user.enabled) return undefined;
   if (!payload.p) return { payload, user };

@@ -133,6 +133,33 @@ describe('Keystone v3 subset (gateway on a real apiserver)', function () {
     expect(rb.stdout).to.equal('kova:member');
   });
 
+  it('revokes a token (DELETE /v3/auth/tokens): it no longer validates or authenticates; others do', async () => {
+    const doomed = await gw.token('alice', 'alice-pw', 'project-a');
+    const other = await gw.token('alice', 'alice-pw', 'project-a');
+    const del = await gw.call('DELETE', '/identity/v3/auth/tokens', {
+      token: other,
+      headers: { 'X-Subject-Token': doomed },
+    });
+    expect(del.status).to.equal(204);
+    const check = await gw.call('GET', '/identity/v3/auth/tokens', {
+      token: other,
+      headers: { 'X-Subject-Token': doomed },
+    });
+    expect(check.status).to.equal(404);
+    expect((await gw.call('GET', '/v2.1/flavors', { token: doomed })).status).to.equal(401);
+    expect((await gw.call('GET', '/v2.1/flavors', { token: other })).status).to.equal(200);
+    const cm = await cp.kubectl([
+      'get',
+      'configmap',
+      '-n',
+      'kova-system',
+      'kova-revoked-tokens',
+      '-o',
+      'jsonpath={.data}',
+    ]);
+    expect(Object.keys(JSON.parse(cm.stdout))).to.have.length(1);
+  });
+
   it('answers compute calls without a valid token with 401', async () => {
     expect((await gw.call('GET', '/v2.1/flavors')).status).to.equal(401);
     expect((await gw.call('GET', '/v2.1/flavors', { token: 'kova1.x.y' })).status).to.equal(401);

@@ -308,6 +308,13 @@ export function registerIdentity(app: FastifyInstance, ctx: GatewayContext): voi
       .send(tokenBody(store, s, base(request), !nocatalog));
   });
 
+  // Revocation (`openstack token revoke`): the caller's own tokens, or any for an admin.
+  app.delete(V3 + '/auth/tokens', async (request, reply) => {
+    const s = subject(request);
+    await store.revoke(s.payload.a[0]!, s.payload.exp, ctx.clock.now());
+    return reply.code(204).send();
+  });
+
   app.get(V3 + '/auth/catalog', async (request) => {
     const v = caller(request);
     return {

@@ -58,6 +58,11 @@ describe('The gateway with only its own ClusterRole (kova:gateway), not cluster-
     expect(kp.status).to.equal(200);
     expect((await call('GET', '/v2.1/os-keypairs/k', undefined, dev)).status).to.equal(200);
     expect((await call('DELETE', '/v2.1/os-keypairs/k', undefined, dev)).status).to.equal(202);
+    const tokenRevoked = await gw.call('DELETE', '/identity/v3/auth/tokens', {
+      token: adminToken,
+      headers: { 'X-Subject-Token': dev },
+    });
+    expect(tokenRevoked.status).to.equal(204);
     const revoked = await call(
       'DELETE',
       `/identity/v3/projects/${project.body.project.id}/users/${user.body.user.id}/roles/member`,

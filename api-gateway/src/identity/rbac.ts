@@ -103,7 +103,7 @@ export type GatewaySubject =
 /**
  * The gateway's own rights, and no more: impersonating Kova users (any user, only Kova's two
  * groups), SubjectAccessReviews, reading every Kova kind (its informers), the identity records
- * (user Secrets in kova-system, project namespaces, role RoleBindings it may bind to the kova:*
+ * (user Secrets and the revocation ConfigMap in kova-system, project namespaces, role RoleBindings it may bind to the kova:*
  * project roles). Its writes for users go through impersonation, so it needs no write access to
  * compute.kova.io. Applying RBAC_MANIFESTS itself (without --no-rbac) needs more: cluster-admin,
  * or escalate/bind on ClusterRoles and write access to admission policies.
@@ -146,7 +146,13 @@ export function gatewayRbac(subject: GatewaySubject): Manifest[] {
       apiVersion: `${RBAC}/v1`,
       kind: 'Role',
       metadata: { name: 'kova:gateway', namespace: SYSTEM_NAMESPACE, labels: LABELS },
-      rules: [{ apiGroups: [''], resources: ['secrets'], verbs: [...READ, 'create', 'patch', 'delete'] }],
+      rules: [
+        {
+          apiGroups: [''],
+          resources: ['secrets', 'configmaps'],
+          verbs: [...READ, 'create', 'patch', 'delete'],
+        },
+      ],
     },
     {
       apiVersion: `${RBAC}/v1`,

@@ -34,6 +34,9 @@ export const PROJECT_ID_LABEL = 'identity.kova.io/project-id';
 export const ROLE_LABEL = 'identity.kova.io/role';
 export const USER_ID_LABEL = 'identity.kova.io/user-id';
 export const TOKEN_KEY_SECRET = 'kova-gateway-token-key';
+export const CONFIGMAPS: Resource = { group: '', version: 'v1', plural: 'configmaps', namespaced: true };
+/** Revoked tokens' audit ids, each with the token's expiry (ms), so entries can be dropped after it. */
+export const REVOCATIONS_CONFIGMAP = 'kova-revoked-tokens';
 export const DEFAULT_DOMAIN = { id: 'default', name: 'Default' } as const;
 
 export interface User {
@@ -72,6 +75,9 @@ interface Secret extends KubeObject {
   stringData?: Record<string, string>;
   type?: string;
 }
+interface ConfigMap extends KubeObject {
+  data?: Record<string, string>;
+}
 interface RoleBinding extends KubeObject {
   roleRef: { apiGroup: string; kind: string; name: string };
   subjects: { apiGroup?: string; kind: string; name: string; namespace?: string }[];
@@ -105,6 +111,7 @@ export class IdentityStore {
   private users!: Cache<Secret>;
   private projects!: Cache<KubeObject>;
   private bindings!: Cache<RoleBinding>;
+  private revocations!: Cache<ConfigMap>;
   signer!: TokenSigner;
 
   constructor(client: KubeClient) {
@@ -113,10 +120,14 @@ export class IdentityStore {
 
   async start(caches: Caches): Promise<void> {
     await this.ensureNamespace(SYSTEM_NAMESPACE, {});
-    [this.users, this.projects, this.bindings] = await Promise.all([
+    [this.users, this.projects, this.bindings, this.revocations] = await Promise.all([
       caches.get<Secret>(SECRETS, { namespace: SYSTEM_NAMESPACE, labelSelector: `${KIND_LABEL}=user` }),
       caches.get<KubeObject>(NAMESPACES, { labelSelector: PROJECT_ID_LABEL }),
       caches.get<RoleBinding>(ROLEBINDINGS, { labelSelector: ROLE_LABEL }),
+      caches.get<ConfigMap>(CONFIGMAPS, {
+        namespace: SYSTEM_NAMESPACE,
+        labelSelector: `${KIND_LABEL}=revocations`,
+      }),
     ]);
     this.signer = new TokenSigner(await this.tokenKey());
   }
@@ -338,5 +349,47 @@ export class IdentityStore {
       metadata: { labels: { [PROJECT_ID_LABEL]: null } },
     });
     await this.projects.observeDeleted(project.namespace); // it leaves the informer's label selection
+  }
+
+  /** Whether a token with this audit id was revoked. */
+  isRevoked(auditId: string): boolean {
+    return (
+      this.revocations.get(`${SYSTEM_NAMESPACE}/${REVOCATIONS_CONFIGMAP}`)?.data?.[auditId] !== undefined
+    );
+  }
+
+  /**
+   * Revokes a token by its audit id (Keystone's revocation event), recorded in the ConfigMap
+   * kova-revoked-tokens until the token would have expired anyway; expired entries are dropped.
+   */
+  async revoke(auditId: string, expiresAt: number, now: number): Promise<void> {
+    const path = objectPath(CONFIGMAPS, REVOCATIONS_CONFIGMAP, SYSTEM_NAMESPACE);
+    const current = this.revocations.get(`${SYSTEM_NAMESPACE}/${REVOCATIONS_CONFIGMAP}`);
+    const expired = Object.entries(current?.data ?? {})
+      .filter(([, exp]) => Number(exp) <= now)
+      .map(([id]) => [id, null]);
+    const data = { ...Object.fromEntries(expired), [auditId]: String(expiresAt) };
+    let written: ConfigMap;
+    try {
+      written = await this.client.patch<ConfigMap>(path, { data });
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+      try {
+        written = await this.client.create<ConfigMap>(collectionPath(CONFIGMAPS, SYSTEM_NAMESPACE), {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: {
+            name: REVOCATIONS_CONFIGMAP,
+            namespace: SYSTEM_NAMESPACE,
+            labels: { [KIND_LABEL]: 'revocations' },
+          },
+          data: { [auditId]: String(expiresAt) },
+        });
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
+        written = await this.client.patch<ConfigMap>(path, { data }); // another gateway created it meanwhile
+      }
+    }
+    await this.revocations.observe(written);
   }
 }
