@@ -79,6 +79,10 @@ function queryPairs(request: FastifyRequest): [string, string][] {
 export function registerServers(app: FastifyInstance, ctx: GatewayContext): void {
   const P = COMPUTE_PREFIX;
   const caches = ctx.caches;
+  // Start filling the caches these routes read now, not on the first request (/readyz waits for them).
+  for (const r of [SERVERS, COMPUTE_HOSTS, AGGREGATES, SERVER_GROUPS, SERVER_ACTIONS, PROJECT_QUOTAS]) {
+    caches.get(r).catch((e: unknown) => ctx.log.warn({ err: e, resource: r.plural }, 'cache fill failed'));
+  }
 
   /** Everything the view builders need, read from the caches. */
   async function viewContext(request: FastifyRequest, principal: Principal): Promise<ServerViewContext> {
