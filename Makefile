@@ -69,6 +69,10 @@ down: $(NODE_DEPS) ## Stop exactly what `make up` started
 operator: $(NODE_DEPS) ## Run the operator against the current kubeconfig (ARGS="--fake-state-dir /tmp/fake" ...)
 	node operator/src/main.ts $(ARGS)
 
+.PHONY: gateway
+gateway: $(NODE_DEPS) ## Run the API gateway against the current kubeconfig (ARGS="--bootstrap-password-file F" ...)
+	node api-gateway/src/main.ts $(ARGS)
+
 .PHONY: test-unit
 test-unit: $(NODE_DEPS) ## Run the unit tests only (no servers)
 	mocha --config .mocharc.unit.json

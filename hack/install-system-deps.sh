@@ -7,7 +7,9 @@ packages=(
   ca-certificates # TLS to the package registries
   git
   make
-  openssl # x509 keypair tests
+  openssl # x509 keypair tests, x509 keypair generation in the gateway
+  openssh-client # ssh-keygen: keys for the openstack CLI e2e test
+  python3-openstackclient # the `openstack` CLI the gateway e2e test drives
 )
 
 missing=()

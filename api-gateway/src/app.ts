@@ -28,6 +28,8 @@ declare module 'fastify' {
 
 export interface BuildAppOptions {
   logger?: boolean | object;
+  /** Fastify's rewriteUrl: maps a raw URL before routing (the gateway strips /v2.1/{project_id}). */
+  rewriteUrl?: FastifyServerOptions['rewriteUrl'];
 }
 
 /** Mount point of the compute API v2.1. */
@@ -67,6 +69,7 @@ export function buildApp(options: BuildAppOptions = {}): FastifyInstance {
     logger: (options.logger ?? false) as FastifyServerOptions['logger'],
     // oslo's RequestId middleware always mints a fresh local id; an incoming one is never reused.
     genReqId: () => `req-${randomUUID()}`,
+    ...(options.rewriteUrl ? { rewriteUrl: options.rewriteUrl } : {}),
   });
   app.decorateRequest('microversion', null);
 
@@ -104,6 +107,10 @@ export function buildApp(options: BuildAppOptions = {}): FastifyInstance {
   app.setNotFoundHandler(async (request, reply) => {
     const path = pathOf(request);
     if (isVersionedPath(path)) return sendFault(reply, 404, NOT_FOUND_MESSAGE);
+    // The identity and image services (gateway.ts) answer their own unknown paths with a plain 404.
+    if (/^\/(identity|image|metrics|healthz|readyz)(\/|$)/.test(path)) {
+      return reply.code(404).send({ error: { code: 404, message: NOT_FOUND_MESSAGE, title: 'Not Found' } });
+    }
     // Unversioned paths belong to Nova's Versions app: "/" lists versions with any method,
     // everything else is 300 Multiple Choices pointing at the same path under each version.
     if (path === '/') return reply.code(200).send(versionsDocument(baseUrl(request)));
@@ -113,7 +120,7 @@ export function buildApp(options: BuildAppOptions = {}): FastifyInstance {
   app.setErrorHandler<FastifyError>(async (error, request, reply) => {
     if (error instanceof ApiError) {
       reply.headers(error.headers);
-      return reply.code(error.code).type(FAULT_CONTENT_TYPE).send(error.body());
+      return reply.code(error.code).type(error.contentType).send(error.body());
     }
     const status = error.statusCode;
     if (status === 415) return sendFault(reply, 415, 'Unsupported Content-Type');

@@ -45,6 +45,8 @@ export function faultBody(code: number, message: string, retryAfter?: string): R
 export class ApiError extends Error {
   readonly code: number;
   readonly headers: Readonly<Record<string, string>>;
+  /** Services with other error formats (Keystone, Glance) override body() and this. */
+  readonly contentType: string = FAULT_CONTENT_TYPE;
 
   constructor(code: number, message: string, headers: Record<string, string> = {}) {
     super(message);
@@ -53,7 +55,7 @@ export class ApiError extends Error {
     this.headers = headers;
   }
 
-  body(): Record<string, FaultDetail> {
+  body(): unknown {
     return faultBody(this.code, this.message, this.headers['Retry-After'] ?? this.headers['retry-after']);
   }
 }

@@ -1,0 +1,64 @@
+// kova-gateway: `node api-gateway/src/main.ts [flags]`: the Nova compute API, the Keystone v3
+// subset and the Glance read subset on one listener (see docs/gateway.md).
+import { KubeConfig } from '@kubernetes/client-node';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { createGateway } from './gateway.ts';
+
+const USAGE = `Usage: kova-gateway [options]
+  --listen HOST:PORT         listen address (default 0.0.0.0:8774)
+  --kubeconfig FILE          kubeconfig (default: KUBECONFIG, ~/.kube/config, or in-cluster)
+  --bootstrap-user NAME      create this admin user at start if missing (default admin)
+  --bootstrap-project NAME   ... in this project (default admin)
+  --bootstrap-password-file FILE
+                             ... with the password in FILE (or env KOVA_BOOTSTRAP_PASSWORD);
+                             no bootstrap without a password
+  --no-rbac                  do not apply Kova's ClusterRoles and admission policy at start
+  --log-level LEVEL          trace, debug, info, warn, error (default info)`;
+
+const { values } = parseArgs({
+  options: {
+    listen: { type: 'string', default: '0.0.0.0:8774' },
+    kubeconfig: { type: 'string' },
+    'bootstrap-user': { type: 'string', default: 'admin' },
+    'bootstrap-project': { type: 'string', default: 'admin' },
+    'bootstrap-password-file': { type: 'string' },
+    'no-rbac': { type: 'boolean' },
+    'log-level': { type: 'string', default: 'info' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+const log = pino({ name: 'kova-gateway', level: values['log-level'] });
+const kubeConfig = new KubeConfig();
+if (values.kubeconfig) kubeConfig.loadFromFile(values.kubeconfig);
+else kubeConfig.loadFromDefault();
+
+const { readFileSync } = await import('node:fs');
+const password = values['bootstrap-password-file']
+  ? readFileSync(values['bootstrap-password-file'], 'utf8').trim()
+  : process.env.KOVA_BOOTSTRAP_PASSWORD;
+
+const gateway = await createGateway({
+  kubeConfig,
+  log,
+  applyRbac: !values['no-rbac'],
+  bootstrap: password
+    ? { user: values['bootstrap-user'], project: values['bootstrap-project'], password }
+    : undefined,
+});
+gateway.ctx.metrics.withProcessMetrics();
+const [host, port] = [values.listen.replace(/:\d+$/, ''), Number(/:(\d+)$/.exec(values.listen)?.[1] ?? 8774)];
+const address = await gateway.app.listen({ host: host || '0.0.0.0', port });
+log.info({ address }, 'kova-gateway listening');
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log.info({ signal }, 'shutting down');
+    void gateway.close().then(() => process.exit(0));
+  });
+}
