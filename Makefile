@@ -26,6 +26,7 @@ tools: ## Build kube-apiserver, kubectl, etcd and helm from the Go module proxy 
 .PHONY: crds
 crds: $(NODE_DEPS) ## Generate crds/ and docs/api.md from the TypeScript kind definitions
 	node operator/src/api/crdgen.ts
+	node hack/chart-rbac.ts
 
 .PHONY: kubevirt-crds
 kubevirt-crds: $(NODE_DEPS) ## Generate KubeVirt's CRDs for the tests (e2e/testdata/kubevirt) from its published API models
@@ -34,6 +35,7 @@ kubevirt-crds: $(NODE_DEPS) ## Generate KubeVirt's CRDs for the tests (e2e/testd
 .PHONY: check-crds
 check-crds: $(NODE_DEPS) ## Fail if crds/ (or e2e/testdata/kubevirt) differs from what `make crds` (`make kubevirt-crds`) writes
 	node operator/src/api/crdgen.ts --check
+	node hack/chart-rbac.ts --check
 	node hack/kubevirt-crds.ts --check
 
 .PHONY: lint

@@ -12,6 +12,8 @@ import { loadConfig } from '../operator/src/config.ts';
 import { KubeClient } from '../operator/src/kube/client.ts';
 import { Operator } from '../operator/src/operator.ts';
 import { ControlPlane } from './harness/controlplane.ts';
+import { startGateway } from './harness/gateway.ts';
+import { OpenStackCli } from './harness/openstack.ts';
 import {
   createFakeNode,
   createFlavor,
@@ -27,11 +29,14 @@ import { repoRoot, toolPath } from './harness/tools.ts';
 const run = promisify(execFile);
 const CHART = join(repoRoot, 'charts', 'kova');
 const NS = 'kova-system';
-/** The operator's ServiceAccount as the apiserver names it (release "kova"). */
+/** The ServiceAccounts as the apiserver names them (release "kova"). */
 const OPERATOR_SA = `system:serviceaccount:${NS}:kova-operator`;
+const GATEWAY_SA = `system:serviceaccount:${NS}:kova-gateway`;
+const SA_GROUPS = ['system:serviceaccounts', `system:serviceaccounts:${NS}`];
 
 interface AuditEvent {
   user: { username: string };
+  impersonatedUser?: { username: string };
   verb: string;
   requestURI: string;
   responseStatus?: { code: number };
@@ -55,7 +60,10 @@ describe('Helm chart (helm install on a real kube-apiserver)', function () {
     );
     cp = await ControlPlane.start({
       installCRDs: false,
-      users: [{ name: OPERATOR_SA, groups: ['system:serviceaccounts', `system:serviceaccounts:${NS}`] }],
+      users: [
+        { name: OPERATOR_SA, groups: SA_GROUPS },
+        { name: GATEWAY_SA, groups: SA_GROUPS },
+      ],
       apiserverFlags: [
         `--audit-policy-file=${join(dir, 'audit-policy.yaml')}`,
         `--audit-log-path=${auditLog}`,
@@ -90,7 +98,7 @@ describe('Helm chart (helm install on a real kube-apiserver)', function () {
     expect(applied.stdout).to.include('deployment.apps/kova-operator created (server dry run)');
   });
 
-  it('helm install creates the CRDs, RBAC, the operator Deployment (2 replicas) and their ServiceAccounts', async () => {
+  it('helm install creates the CRDs, RBAC, the operator and gateway Deployments (2 replicas each) and their ServiceAccounts', async () => {
     await helm('install', 'kova', CHART, '--namespace', NS, '--create-namespace');
     const crds = await client.get<{ items: { metadata: { name: string } }[] }>(
       '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
@@ -104,6 +112,12 @@ describe('Helm chart (helm install on a real kube-apiserver)', function () {
       `/apis/apps/v1/namespaces/${NS}/deployments/kova-operator`,
     );
     expect(operator.spec.replicas).to.equal(2);
+    const gateway = await client.get<{ spec: { replicas: number } }>(
+      `/apis/apps/v1/namespaces/${NS}/deployments/kova-gateway`,
+    );
+    expect(gateway.spec.replicas).to.equal(2);
+    await client.get(`/api/v1/namespaces/${NS}/services/kova-gateway`);
+    await client.get('/apis/rbac.authorization.k8s.io/v1/clusterroles/kova:member');
     await client.get(`/api/v1/namespaces/${NS}/serviceaccounts/kova-operator`);
     await client.get('/apis/rbac.authorization.k8s.io/v1/clusterroles/kova-operator');
   });
@@ -138,15 +152,70 @@ describe('Helm chart (helm install on a real kube-apiserver)', function () {
       await operator.stop();
       await running;
     }
+    expect(refusedRequests(OPERATOR_SA)).to.deep.equal([]);
+  });
+
+  it("the gateway's RBAC is enough: as its ServiceAccount it bootstraps the admin, who creates a project, a member and a flavor; the member boots a server", async () => {
+    const gw = await startGateway(cp, {
+      kubeConfig: cp.kubeConfigFor(GATEWAY_SA),
+      applyRbac: false, // the chart shipped it
+      bootstrap: { user: 'admin', password: 'admin-pw', project: 'admin' },
+    });
+    const operator = await Operator.create({
+      kubeConfig: cp.kubeConfigFor(OPERATOR_SA),
+      config: loadConfig(undefined, {
+        fake: { enabled: true, stateDir: join(dir, 'fake-2') },
+        compute: { report_interval: 1 },
+        leaderElection: { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 },
+      }),
+      log: pino({ level: 'silent' }),
+    });
+    const running = operator.run();
+    try {
+      const admin = new OpenStackCli({
+        authUrl: gw.authUrl,
+        user: 'admin',
+        password: 'admin-pw',
+        project: 'admin',
+      });
+      await admin.ok(['project', 'create', 'tenant-a']);
+      await admin.ok(['user', 'create', '--password', 'alice-pw', 'alice']);
+      await admin.ok(['role', 'add', '--project', 'tenant-a', '--user', 'alice', 'member']);
+      await admin.ok(['flavor', 'create', '--ram', '512', '--vcpus', '1', '--disk', '1', 'm1.micro']);
+      const alice = new OpenStackCli({
+        authUrl: gw.authUrl,
+        user: 'alice',
+        password: 'alice-pw',
+        project: 'tenant-a',
+      });
+      const server = await alice.json<{ status: string }>([
+        'server',
+        'create',
+        '--flavor',
+        'm1.micro',
+        '--image',
+        'tiny',
+        '--wait',
+        'app-1',
+      ]);
+      expect(server.status).to.equal('ACTIVE');
+    } finally {
+      await operator.stop();
+      await running;
+      await gw.close();
+    }
+    expect(refusedRequests(GATEWAY_SA)).to.deep.equal([]);
+    expect(refusedRequests(OPERATOR_SA)).to.deep.equal([]);
+  });
+
+  /** The requests a ServiceAccount made in its own name (not impersonating) that were refused. */
+  function refusedRequests(user: string): string[] {
     const events = readFileSync(auditLog, 'utf8')
       .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l) as AuditEvent)
-      .filter((e) => e.user.username === OPERATOR_SA);
-    expect(events.length, 'the operator made requests as its ServiceAccount').to.be.greaterThan(10);
-    const refused = events
-      .filter((e) => e.responseStatus?.code === 403)
-      .map((e) => `${e.verb} ${e.requestURI}`);
-    expect(refused, 'requests the chart RBAC refused').to.deep.equal([]);
-  });
+      .filter((e) => e.user.username === user && !e.impersonatedUser);
+    expect(events.length, `${user} made requests`).to.be.greaterThan(10);
+    return events.filter((e) => e.responseStatus?.code === 403).map((e) => `${e.verb} ${e.requestURI}`);
+  }
 });
