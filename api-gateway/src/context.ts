@@ -70,7 +70,14 @@ declare module 'fastify' {
   }
 }
 
+/** Settings routes read (flags of main.ts). */
+export interface GatewayConfig {
+  /** Lifetime of an issued token (Keystone's [token] expiration; default one hour). */
+  tokenTtlMs: number;
+}
+
 export interface GatewayContext {
+  config: GatewayConfig;
   log: Logger;
   clock: Clock;
   /** The gateway's own identity: informers, SubjectAccessReviews, the identity store. */

@@ -31,7 +31,7 @@ import { registerKeypairs } from './compute/keypairs.ts';
 import { registerImages } from './image/images.ts';
 import { registerServers } from './servers/routes.ts';
 import { validateToken } from './identity/auth.ts';
-import { KeystoneError, registerIdentity } from './identity/keystone.ts';
+import { KeystoneError, TOKEN_TTL_MS, registerIdentity } from './identity/keystone.ts';
 import { ensureRbac } from './identity/rbac.ts';
 import { IdentityStore } from './identity/store.ts';
 import { GatewayMetrics } from './metrics.ts';
@@ -56,8 +56,10 @@ export interface GatewayOptions {
   /** Extra route modules (e.g. tests). */
   modules?: RouteModule[];
   metrics?: GatewayMetrics;
-  /** How long an SubjectAccessReview answer is reused. */
+  /** How long a SubjectAccessReview answer is reused (default 10 s). */
   authzTtlMs?: number;
+  /** Lifetime of issued tokens (default one hour). */
+  tokenTtlMs?: number;
 }
 
 export interface Gateway {
@@ -88,6 +90,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const identity = new IdentityStore(kube);
 
   const ctx: GatewayContext = {
+    config: { tokenTtlMs: options.tokenTtlMs ?? TOKEN_TTL_MS },
     log,
     clock,
     kube,

@@ -29,6 +29,8 @@ describe('kova-gateway process (main.ts)', function () {
         pwFile,
         '--log-level',
         'warn',
+        '--token-ttl',
+        '120',
       ],
       { stdio: ['ignore', 'inherit', 'inherit'] },
     );
@@ -61,6 +63,10 @@ describe('kova-gateway process (main.ts)', function () {
       }),
     });
     expect(auth.status).to.equal(201);
+    const { token: issued } = (await auth.clone().json()) as {
+      token: { issued_at: string; expires_at: string };
+    };
+    expect(Date.parse(issued.expires_at) - Date.parse(issued.issued_at)).to.equal(120_000);
     const token = auth.headers.get('x-subject-token')!;
     for (let i = 0; i < 3; i++) {
       const res = await fetch(`${url}/v2.1/flavors/detail`, { headers: { 'X-Auth-Token': token } });

@@ -14,6 +14,8 @@ const USAGE = `Usage: kova-gateway [options]
                              ... with the password in FILE (or env KOVA_BOOTSTRAP_PASSWORD);
                              no bootstrap without a password
   --no-rbac                  do not apply Kova's ClusterRoles and admission policy at start
+  --token-ttl SECONDS        lifetime of issued tokens (default 3600)
+  --authz-cache-ttl SECONDS  how long a SubjectAccessReview answer is reused (default 10)
   --log-level LEVEL          trace, debug, info, warn, error (default info)`;
 
 const { values } = parseArgs({
@@ -24,6 +26,8 @@ const { values } = parseArgs({
     'bootstrap-project': { type: 'string', default: 'admin' },
     'bootstrap-password-file': { type: 'string' },
     'no-rbac': { type: 'boolean' },
+    'token-ttl': { type: 'string', default: '3600' },
+    'authz-cache-ttl': { type: 'string', default: '10' },
     'log-level': { type: 'string', default: 'info' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -33,6 +37,14 @@ if (values.help) {
   process.exit(0);
 }
 
+const seconds = (flag: 'token-ttl' | 'authz-cache-ttl'): number => {
+  const n = Number(values[flag]);
+  if (!Number.isFinite(n) || n <= 0) {
+    console.error(`--${flag}: a positive number of seconds, not ${values[flag]}`);
+    process.exit(2);
+  }
+  return n * 1000;
+};
 const log = pino({ name: 'kova-gateway', level: values['log-level'] });
 const kubeConfig = new KubeConfig();
 if (values.kubeconfig) kubeConfig.loadFromFile(values.kubeconfig);
@@ -47,6 +59,8 @@ const gateway = await createGateway({
   kubeConfig,
   log,
   applyRbac: !values['no-rbac'],
+  tokenTtlMs: seconds('token-ttl'),
+  authzTtlMs: seconds('authz-cache-ttl'),
   bootstrap: password
     ? { user: values['bootstrap-user'], project: values['bootstrap-project'], password }
     : undefined,

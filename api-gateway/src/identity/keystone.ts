@@ -36,7 +36,7 @@ export class KeystoneError extends ApiError {
 
 export const V3 = `${IDENTITY_PREFIX}/v3`;
 const UNAUTHORIZED = 'The request you have made requires authentication.';
-/** Keystone's default token lifetime. */
+/** Keystone's default token lifetime (GatewayConfig.tokenTtlMs overrides it). */
 export const TOKEN_TTL_MS = 3600_000;
 const REGION = 'RegionOne';
 const MEDIA_TYPE = { base: 'application/json', type: 'application/vnd.openstack.identity-v3+json' };
@@ -238,7 +238,7 @@ export function registerIdentity(app: FastifyInstance, ctx: GatewayContext): voi
     let user: User | undefined;
     let methods: string[];
     let audit = [auditId()];
-    let exp = now + TOKEN_TTL_MS;
+    let exp = now + ctx.config.tokenTtlMs;
     if (identity.methods.includes('password')) {
       const p = identity.password;
       if (!p) throw new KeystoneError(400, "'password' is a required property");
