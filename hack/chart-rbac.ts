@@ -42,8 +42,12 @@ for (const [name, content] of Object.entries(files)) {
   if (!check) writeFileSync(path, content);
 }
 if (check && stale.length) {
-  console.error(`charts/kova/templates out of date with the gateway's RBAC (run make crds): ${stale.join(', ')}`);
+  console.error(
+    `charts/kova/templates out of date with the gateway's RBAC (run make crds): ${stale.join(', ')}`,
+  );
   process.exitCode = 1;
 } else {
-  console.log(check ? 'chart RBAC templates are up to date' : `chart RBAC templates: ${stale.length} written`);
+  console.log(
+    check ? 'chart RBAC templates are up to date' : `chart RBAC templates: ${stale.length} written`,
+  );
 }
