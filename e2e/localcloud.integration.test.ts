@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { eventually } from './harness/fixtures.ts';
+import { OpenStackCli } from './harness/openstack.ts';
 import { repoRoot, toolPath } from './harness/tools.ts';
 
 const run = promisify(execFile);
@@ -37,10 +38,10 @@ describe('Local cloud (make up / make down)', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('make up starts the control plane, a compute host and the operator, with Nova default flavors', async () => {
+  it("make up starts the control plane, a compute host, the operator and the gateway, with Nova's default flavors", async () => {
     const up = await run('make', ['-s', 'up'], { cwd: repoRoot, env });
     expect(up.stdout).to.include('Kova is up');
-    expect(up.stdout).to.include(`export KUBECONFIG=${join(dir, 'kubeconfig')}`);
+    expect(up.stdout).to.include(`source ${join(dir, 'openrc')}`);
     const flavors = await kubectl('get', 'flavors', '-o', 'jsonpath={.items[*].spec.name}');
     expect(flavors.split(' ').sort()).to.deep.equal([
       'm1.large',
@@ -60,6 +61,34 @@ describe('Local cloud (make up / make down)', function () {
     expect(processesOf(dir).sort()).to.deep.equal(before);
   });
 
+  it('the openstack CLI, with the printed openrc, boots a server with the built image to ACTIVE', async () => {
+    const rc = Object.fromEntries(
+      [...readFileSync(join(dir, 'openrc'), 'utf8').matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [
+        m[1],
+        m[2],
+      ]),
+    );
+    const admin = new OpenStackCli({
+      authUrl: rc.OS_AUTH_URL!,
+      user: rc.OS_USERNAME!,
+      password: rc.OS_PASSWORD!,
+      project: rc.OS_PROJECT_NAME!,
+    });
+    const server = await admin.json<{ status: string; name: string }>([
+      'server',
+      'create',
+      '--flavor',
+      'm1.tiny',
+      '--image',
+      'tiny-linux',
+      '--wait',
+      'demo',
+    ]);
+    expect(server.status).to.equal('ACTIVE');
+    const listed = await kubectl('get', 'servers', '-A', '-o', 'jsonpath={.items[*].spec.name}');
+    expect(listed.split(' ')).to.include('demo');
+  });
+
   it('kubectl apply of the examples boots web-1 to ACTIVE', async () => {
     await kubectl('create', 'namespace', 'demo');
     const ex = (f: string) => join(repoRoot, 'examples', f);
@@ -67,8 +96,6 @@ describe('Local cloud (make up / make down)', function () {
       'apply',
       '-n',
       'demo',
-      '-f',
-      ex('image.yaml'),
       '-f',
       ex('keypair.yaml'),
       '-f',

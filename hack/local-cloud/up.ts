@@ -2,6 +2,9 @@
 // as a compute node, the operator, Nova's classic flavors; every process detached and recorded
 // by PID in the cloud's folder so that `make down` stops exactly these. Logs go to <dir>/logs.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { type AddressInfo, createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   closeSync,
   existsSync,
@@ -15,7 +18,13 @@ import {
 import { cpus, hostname, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ControlPlane } from '../../e2e/harness/controlplane.ts';
-import { createFakeNode, createFlavor, createNamespace, waitForHostsUp } from '../../e2e/harness/fixtures.ts';
+import {
+  createFakeNode,
+  createFlavor,
+  createImage,
+  createNamespace,
+  waitForHostsUp,
+} from '../../e2e/harness/fixtures.ts';
 import { repoRoot } from '../../e2e/harness/tools.ts';
 import { KubeClient } from '../../operator/src/kube/client.ts';
 import { cloudDir, isRunning, pidsFile, recordPid } from './processes.ts';
@@ -29,6 +38,8 @@ export const DEFAULT_FLAVORS = [
   { name: 'm1.xlarge', id: '5', vcpus: 8, ram: 16384, disk: 160 },
 ];
 
+/** The tiny bootable image `make up` provides. */
+const IMAGE = 'tiny-linux';
 const dir = cloudDir();
 const logs = join(dir, 'logs');
 const started = performance.now();
@@ -97,13 +108,80 @@ done = step('flavors m1.tiny ... m1.xlarge');
 for (const f of DEFAULT_FLAVORS) await createFlavor(client, f.name, f);
 done();
 
+done = step(`image ${IMAGE}`);
+await createImage(client, IMAGE);
+done();
+
+done = step('API gateway (Nova, Keystone, Glance)');
+const password = randomBytes(12).toString('base64url');
+const passwordFile = join(dir, 'admin-password');
+writeFileSync(passwordFile, password + '\n', { mode: 0o600 });
+const port = (await portFree(8774)) ? 8774 : await freePort();
+const gatewayUrl = `http://127.0.0.1:${port}`;
+startProgram('gateway', 'api-gateway/src/main.ts', [
+  '--kubeconfig',
+  kubeconfig,
+  '--listen',
+  `127.0.0.1:${port}`,
+  '--bootstrap-password-file',
+  passwordFile,
+]);
+await until('the gateway is ready', async () => (await fetch(`${gatewayUrl}/readyz`)).ok);
+done();
+
 await client.close();
+const openrc = join(dir, 'openrc');
+writeFileSync(
+  openrc,
+  [
+    '# Kova local cloud: `source` this file to use the openstack CLI as the admin.',
+    `export OS_AUTH_URL=${gatewayUrl}/identity/v3`,
+    'export OS_IDENTITY_API_VERSION=3',
+    'export OS_USERNAME=admin',
+    `export OS_PASSWORD=${password}`,
+    'export OS_PROJECT_NAME=admin',
+    'export OS_USER_DOMAIN_NAME=Default',
+    'export OS_PROJECT_DOMAIN_NAME=Default',
+    'export OS_REGION_NAME=RegionOne',
+    `export KUBECONFIG=${kubeconfig}`,
+    '',
+  ].join('\n'),
+  { mode: 0o600 },
+);
 console.log(`
 Kova is up in ${((performance.now() - started) / 1000).toFixed(0)} s (folder ${dir}, logs in ${logs}).
 
-  export KUBECONFIG=${kubeconfig}
-  kubectl get computehosts,flavors
-  kubectl create namespace demo && kubectl apply -n demo -f examples/image.yaml -f examples/server.yaml
+  source ${openrc}      # OS_* for the openstack CLI (admin), and KUBECONFIG
+  openstack server create --flavor m1.tiny --image ${IMAGE} --wait demo
+  kubectl get servers -A
 
 \`make down\` stops it (the PIDs are in ${pidsFile(dir)}).`);
 if (!existsSync(pidsFile(dir))) process.exitCode = 1;
+
+/** Polls check every 200 ms for up to 60 s. */
+async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within 60 s (see ${logs})`);
+    await sleep(200);
+  }
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
