@@ -77,6 +77,9 @@ function instanceOf(s: Server): Instance {
     imageRef: s.status?.image?.id,
     userData: s.spec.userData,
     metadata: s.spec.metadata,
+    configDrive: s.spec.configDrive,
+    ...(s.spec.keyName ? { keyName: s.spec.keyName } : {}),
+    ...(s.spec.hostname ? { hostname: s.spec.hostname } : {}),
   };
 }
 

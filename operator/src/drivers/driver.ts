@@ -16,6 +16,9 @@ export interface Instance {
   metadata?: Record<string, string>;
   /** Attach a config drive (Nova's instance.config_drive); reported by diagnostics(). */
   configDrive?: boolean;
+  /** The Keypair to inject (key_name), and the guest's hostname (2.90): what a config drive carries. */
+  keyName?: string;
+  hostname?: string;
 }
 
 export interface Address {
