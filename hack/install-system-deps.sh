@@ -8,6 +8,18 @@ packages=(
   git
   make
   openssl # x509 keypair tests
+  # The libvirt node agent's e2e tests: a real libvirtd + QEMU (software emulation) booting a tiny
+  # guest built from Debian's kernel and busybox; xorriso writes config drives.
+  libvirt-clients
+  libvirt-daemon
+  libvirt-daemon-driver-qemu
+  libvirt-daemon-system # the libvirt-qemu user and /etc/libvirt/qemu.conf the QEMU driver needs
+  qemu-system-x86
+  qemu-utils
+  linux-image-amd64
+  busybox-static
+  xorriso
+  cpio
 )
 
 missing=()

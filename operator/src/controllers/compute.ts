@@ -23,14 +23,15 @@ import {
 } from '../drivers/driver.ts';
 import { type KubeClient, isConflict, isNotFound } from '../kube/client.ts';
 import { LEASES, collectionPath, objectPath } from '../kube/resources.ts';
-import { hasFinalizer, setFinalizer } from '../kube/writes.ts';
+import { hasFinalizer, replaceStatus, setFinalizer } from '../kube/writes.ts';
+import { API_VERSION } from '../api/kind.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { microTime } from '../kube/lease.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import type { Informer } from '../runtime/informer.ts';
 import { WriteTracker } from '../runtime/writetracker.ts';
 import { writeActionStatus } from './serveraction.ts';
-import { SERVERS, writeServerStatus } from './server.ts';
+import { IMAGES, SERVERS, writeServerStatus } from './server.ts';
 
 type ServerStatus = NonNullable<Server['status']>;
 
@@ -429,6 +430,42 @@ export async function sweepOrphans(d: ComputeManagerDeps): Promise<string[]> {
     }
   }
   return destroyed;
+}
+
+/**
+ * The Image a createImage action makes (Nova's snapshot): private to the server's project,
+ * its properties naming the server and the image it was built from, active once uploaded.
+ */
+export async function createSnapshotImage(
+  client: KubeClient,
+  server: Server,
+  name: string,
+  metadata: Record<string, string>,
+  size: number,
+  checksum: string,
+): Promise<void> {
+  const image = await client.create<Image>(collectionPath(IMAGES), {
+    apiVersion: API_VERSION,
+    kind: 'Image',
+    metadata: { name: '', generateName: 'snapshot-' },
+    spec: {
+      name,
+      diskFormat: 'qcow2',
+      containerFormat: 'bare',
+      minDisk: server.status?.flavor?.disk ?? 0,
+      minRam: 0,
+      visibility: 'private',
+      owner: server.metadata.namespace,
+      protected: false,
+      properties: {
+        ...metadata,
+        image_type: 'snapshot',
+        instance_uuid: server.metadata.uid!,
+        ...(server.status?.image?.id ? { base_image_ref: server.status.image.id } : {}),
+      },
+    },
+  } as Image);
+  await replaceStatus(client, IMAGES, image, { phase: 'active', size, checksum });
 }
 
 /** Renews each served host's heartbeat Lease (Nova's service report, every report_interval). */

@@ -9,6 +9,9 @@
 // interface is narrow so that another transport could replace VirshLibvirt without touching the
 // driver; the unit tests use FakeLibvirt (./fake.ts) behind the same interface.
 import { spawn, execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 
@@ -198,25 +201,14 @@ export class VirshLibvirt implements Libvirt {
   }
 
   async define(xml: string): Promise<void> {
-    // virsh reads the XML from a file: /dev/stdin is the pipe it is given.
-    await this.withStdin(['define', '/dev/stdin'], xml);
-  }
-
-  private withStdin(args: string[], input: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const child = spawn('virsh', ['-q', '-c', this.uri, ...args], {
-        env: { ...process.env, LC_ALL: 'C' },
-      });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) =>
-        code === 0 ? resolve(out) : reject(new LibvirtError(`virsh ${args[0]}: ${err.trim()}`)),
-      );
-      child.stdin.end(input);
-    });
+    // virsh reads the XML from a file (a pipe on stdin is not one it can open).
+    const dir = await mkdtemp(join(tmpdir(), 'kova-define-'));
+    try {
+      await writeFile(join(dir, 'domain.xml'), xml);
+      await this.virsh('define', join(dir, 'domain.xml'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   async undefine(name: string): Promise<void> {
