@@ -37,15 +37,15 @@ const INIT = `#!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/bin
 for m in $(cat /modules.order); do insmod /lib/modules/$m 2>/dev/null; done
-echo "${BOOT_MARKER}"
 cat > /etc/acpi/PWRF/00000080 <<'EOS'
 #!/bin/sh
-echo "kova-guest: power button: shutting down"
+echo "kova-guest: power button: shutting down" > /dev/console
 sync
 poweroff -f
 EOS
 chmod +x /etc/acpi/PWRF/00000080
 acpid -f -c /etc/acpi -l /dev/null &
+echo "${BOOT_MARKER}"
 dev=""
 for i in $(seq 1 100); do dev=$(findfs LABEL=config-2 2>/dev/null) && break; sleep 0.1; done
 if [ -n "$dev" ] && mount -t iso9660 -o ro "$dev" /mnt; then

@@ -178,6 +178,7 @@ export class Agent {
     this.driver.libvirt.watchEvents((e) => {
       if (!e.domain.startsWith(DOMAIN_PREFIX)) return;
       const uuid = e.domain.slice(DOMAIN_PREFIX.length);
+      log.debug({ event: e }, 'libvirt lifecycle event');
       const s = servers.list().find((x) => x.metadata.uid === uuid);
       if (s) sync.queue.addAfter(`${s.metadata.namespace}/${s.metadata.name}`, 500);
     }, signal);
@@ -217,9 +218,16 @@ export class Agent {
   private async syncOne(key: string): Promise<void> {
     const s = this.informers.servers.get(key);
     if (!s || s.status?.host !== this.o.node) return;
-    const decision = powerSync(s, await this.driver.powerState(this.o.node, s.metadata.uid!));
+    const observed = await this.driver.powerState(this.o.node, s.metadata.uid!);
+    const decision = powerSync(s, observed);
+    this.o.log.debug({ key, observed, recorded: s.status?.powerState, decision }, 'power state sync');
     if (decision.powerOff) await this.driver.powerOff(this.o.node, s.metadata.uid!);
     if (decision.status) await writeServerStatus(this.client, s, decision.status, this.clock);
+    if (decision.stop) {
+      await this.client.patch(objectPath(SERVERS, s.metadata.name!, s.metadata.namespace), {
+        spec: { powerState: 'stopped' },
+      });
+    }
   }
 
   async stop(): Promise<void> {

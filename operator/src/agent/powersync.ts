@@ -1,7 +1,6 @@
 // Nova's _sync_power_states and handle_lifecycle_event: what the hypervisor says a server's power
 // state is wins over the record, and a server recorded as stopped is not left running.
 import type { Server } from '../api/v1alpha1/index.ts';
-import { withStates } from '../compute/server.ts';
 import type { DriverPowerState } from '../drivers/driver.ts';
 
 type ServerStatus = NonNullable<Server['status']>;
@@ -11,6 +10,11 @@ export interface PowerSyncDecision {
   status?: ServerStatus;
   /** The guest runs although the server is stopped: power it off (Nova's force_stop). */
   powerOff?: boolean;
+  /**
+   * The guest shut itself down (or crashed): Nova stops the instance (compute_api.stop). Here the
+   * server's spec.powerState becomes stopped, and the server controller records the stop action.
+   */
+  stop?: boolean;
 }
 
 /** The decision for one server, given what the driver reports (undefined: no domain). */
@@ -21,10 +25,8 @@ export function powerSync(server: Server, observed: DriverPowerState | undefined
   if (!st?.vmState || st.taskState || st.action || !observed || server.metadata.deletionTimestamp) return {};
   if (st.vmState === 'stopped' && (observed === 'running' || observed === 'paused'))
     return { powerOff: true };
-  if (st.powerState === observed) return {};
-  // The guest shut itself down (or crashed): Nova stops the instance.
-  if (st.vmState === 'active' && (observed === 'shutdown' || observed === 'crashed')) {
-    return { status: withStates(st, 'stopped', undefined, observed) };
-  }
-  return { status: { ...st, powerState: observed } };
+  const down = st.vmState === 'active' && (observed === 'shutdown' || observed === 'crashed');
+  const stop = down && server.spec.powerState === 'running';
+  if (st.powerState === observed) return stop ? { stop } : {};
+  return { status: { ...st, powerState: observed }, ...(stop ? { stop } : {}) };
 }

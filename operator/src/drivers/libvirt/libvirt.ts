@@ -248,7 +248,9 @@ export class VirshLibvirt implements Libvirt {
   watchEvents(onEvent: (e: LifecycleEvent) => void, signal: AbortSignal): void {
     const loop = () => {
       if (signal.aborted) return;
-      const child = spawn('virsh', ['-c', this.uri, 'event', '--all', '--loop', '--event', 'lifecycle'], {
+      // stdbuf: virsh block-buffers its output into a pipe; each event must come as it happens.
+      const args = ['-oL', 'virsh', '-c', this.uri, 'event', '--loop', '--event', 'lifecycle'];
+      const child = spawn('stdbuf', args, {
         env: { ...process.env, LC_ALL: 'C' },
         stdio: ['ignore', 'pipe', 'ignore'],
       });
