@@ -18,6 +18,7 @@ export const LIBVIRT_URI = 'qemu:///system';
 export function virsh(...args: string[]): string {
   return execFileSync('virsh', ['-q', '-c', LIBVIRT_URI, ...args], {
     encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LC_ALL: 'C' },
   });
 }
