@@ -2,6 +2,7 @@
 // agent's node boot a real guest whose console shows what it read from the config drive; server
 // actions change the real domain; delete leaves nothing; a killed agent converges.
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import {
   chmodSync,
@@ -15,7 +16,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { API_VERSION } from '../operator/src/api/kind.ts';
-import type { ComputeHost, Keypair, Server } from '../operator/src/api/v1alpha1/index.ts';
+import type { ComputeHost, Image, Keypair, Server } from '../operator/src/api/v1alpha1/index.ts';
 import { COMPUTE_HOSTS } from '../operator/src/controllers/computehost.ts';
 import { KEYPAIRS } from '../operator/src/controllers/keypair.ts';
 import { IMAGES, SERVERS } from '../operator/src/controllers/server.ts';
@@ -88,9 +89,11 @@ describe('libvirt node agent on real libvirtd + QEMU', function () {
     chmodSync(stateDir, 0o755); // QEMU runs as libvirt-qemu: it must reach the disks
     suite = await startOperatorSuite({
       namespaces: [NS],
+      config: { compute: { allow_resize_to_same_host: true } }, // one libvirt node: resize in place
       setup: async (client) => {
         await createFakeNode(client, NODE, { cpu: 2, memoryMb: 4096, diskGb: 20 }, 'libvirt');
         await createFlavor(client, 'm1.nano', { vcpus: 1, ram: 128, disk: 1 });
+        await createFlavor(client, 'm1.micro', { vcpus: 1, ram: 192, disk: 2 });
         await createTinyGuestImages(client, 'tiny');
         await client.create(collectionPath(KEYPAIRS), {
           apiVersion: API_VERSION,
@@ -217,6 +220,50 @@ describe('libvirt node agent on real libvirtd + QEMU', function () {
     expect(diag.status!.diagnostics).to.have.property('config_drive', true);
   });
 
+  it('createImage snapshots the disk into an active Image; rescue boots the rescue disk first, unrescue the own disk', async () => {
+    const uid = web.metadata.uid!;
+    const snap = await runAction(suite.client, NS, 'web', 'createImage', {
+      parameters: { name: 'web-snap' },
+    });
+    expect(snap.status!.phase).to.equal('Succeeded');
+    const images = (await suite.client.list<Image>(collectionPath(IMAGES))).items;
+    const image = images.find((i) => i.spec.name === 'web-snap');
+    expect(image?.status).to.include({ phase: 'active' });
+    expect(image!.status!.size).to.be.greaterThan(0);
+    expect(image!.spec.properties).to.include({ image_type: 'snapshot', instance_uuid: uid });
+    const boots = markers(uid);
+    await runAction(suite.client, NS, 'web', 'rescue');
+    await status('web', 'RESCUE');
+    // The rescue disk is the first disk (vda), the server's own the second.
+    expect(/disk\.rescue'[^]*?<target dev='(\w+)'/.exec(virsh('dumpxml', domainName(uid)))?.[1]).to.equal(
+      'vda',
+    );
+    await bootedTimes(uid, boots + 1);
+    await runAction(suite.client, NS, 'web', 'unrescue');
+    await status('web', 'ACTIVE');
+    expect(virsh('dumpxml', domainName(uid))).not.to.include('disk.rescue');
+    await bootedTimes(uid, boots + 2);
+  });
+
+  it('resize on the node grows memory and the root disk (VERIFY_RESIZE), and confirm keeps it', async () => {
+    const uid = web.metadata.uid!;
+    const boots = markers(uid);
+    await runAction(suite.client, NS, 'web', 'resize', { parameters: { flavorRef: 'm1.micro' } });
+    const resized = await status('web', 'VERIFY_RESIZE');
+    expect(resized.status!.flavor!.name).to.equal('m1.micro');
+    expect(virsh('dumpxml', domainName(uid))).to.include("<memory unit='KiB'>196608</memory>");
+    const info = JSON.parse(
+      execFileSync('qemu-img', ['info', '-U', '--output', 'json', join(stateDir, uid, 'disk')], {
+        encoding: 'utf8',
+      }),
+    ) as { 'virtual-size': number };
+    expect(info['virtual-size']).to.equal(2 * 2 ** 30);
+    expect(domState(uid)).to.equal('running');
+    await runAction(suite.client, NS, 'web', 'confirmResize');
+    await status('web', 'ACTIVE');
+    await bootedTimes(uid, boots + 1); // rebooted with the new flavor
+  });
+
   it('a guest that powers itself off is seen (lifecycle event): Nova stops the server, which stays SHUTOFF', async () => {
     const uid = web.metadata.uid!;
     virsh('shutdown', domainName(uid)); // from outside Kova, as a guest's own poweroff
@@ -255,12 +302,14 @@ describe('libvirt node agent on real libvirtd + QEMU', function () {
     agent = startAgent(suite.cp, NODE, stateDir, ['--shutdown-timeout', '30']);
     await status('crashy', 'ACTIVE');
     await bootedTimes(uid, 1);
-    expect(kovaDomains()).to.deep.equal([domainName(uid)]);
-    expect(readdirSync(stateDir).filter((f) => f !== '_base')).to.deep.equal([uid]);
+    expect(kovaDomains(), 'the domains').to.deep.equal([domainName(uid)]);
+    const folders = readdirSync(stateDir).filter((f) => f !== '_base' && f !== 'snapshots');
+    expect(folders, 'the instance folders').to.deep.equal([uid]);
     await suite.client.delete(objectPath(SERVERS, 'crashy', NS));
     await eventually(
       'nothing left',
-      async () => kovaDomains().length === 0 && readdirSync(stateDir).every((f) => f === '_base'),
+      async () =>
+        kovaDomains().length === 0 && readdirSync(stateDir).every((f) => f === '_base' || f === 'snapshots'),
       60_000,
     );
     // The image cache keeps its bases (removed once unused for a day).
