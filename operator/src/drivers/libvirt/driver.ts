@@ -550,13 +550,12 @@ export class LibvirtDriver implements VirtDriver {
     const nets = Number(s['net.count'] ?? 1);
     const blocks = Number(s['block.count'] ?? 0);
     const info = await this.o.libvirt.version();
-    const started = await stat(join(this.instanceDir(uuid), 'console.log')).catch(() => undefined);
     return {
       state: powerStateOf(dom),
       driver: 'libvirt',
       hypervisor: info.hypervisorType.toLowerCase(),
       hypervisor_os: 'linux',
-      uptime: up && started ? Math.floor((Date.now() - started.birthtimeMs) / 1000) : 0,
+      uptime: null, // as Nova's libvirt driver: the hypervisor does not say
       config_drive:
         (await stat(join(this.instanceDir(uuid), 'disk.config')).catch(() => undefined)) !== undefined,
       num_cpus: vcpus,
