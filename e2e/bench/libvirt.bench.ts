@@ -56,7 +56,8 @@ const BARE = 'kova-bench-bare';
 try {
   await waitForHostsUp(suite.client, 1, 60_000);
   const viaKova: number[] = [];
-  let bareXml = '';
+  const bare: number[] = [];
+  // Interleaved (Kova, bare, Kova, bare...): both see the same load on a shared machine.
   for (let i = 0; i < RUNS; i++) {
     const name = `bench-${i}`;
     const t0 = performance.now();
@@ -66,23 +67,19 @@ try {
     if (i === 0) {
       // The same domain, by hand: its XML with the disks copied elsewhere, a name and uuid of its own.
       execFileSync('sh', ['-c', `cp -a '${join(stateDir, uid)}/.' '${bareDir}/'`]);
-      rmSync(join(bareDir, 'console.log'), { force: true });
-      bareXml = virsh('dumpxml', '--inactive', domainName(uid))
+      const xml = virsh('dumpxml', '--inactive', domainName(uid))
         .replaceAll(join(stateDir, uid), bareDir)
         .replace(/<name>[^<]*<\/name>/, `<name>${BARE}</name>`)
         .replace(/<uuid>[^<]*<\/uuid>/, '');
+      writeFileSync(join(bareDir, 'domain.xml'), xml);
+      virsh('define', join(bareDir, 'domain.xml'));
     }
     await suite.client.delete(objectPath(SERVERS, name, 'bench'));
     await eventually(`${name} gone`, async () => !virsh('list', '--all', '--name').includes(uid), 60_000);
-  }
-  writeFileSync(join(bareDir, 'domain.xml'), bareXml);
-  virsh('define', join(bareDir, 'domain.xml'));
-  const bare: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
     rmSync(join(bareDir, 'console.log'), { force: true });
-    const t0 = performance.now();
+    const t1 = performance.now();
     virsh('start', BARE);
-    bare.push(await untilMarker(join(bareDir, 'console.log'), t0));
+    bare.push(await untilMarker(join(bareDir, 'console.log'), t1));
     virsh('destroy', BARE);
   }
   console.log(
