@@ -46,7 +46,20 @@ export async function ensureLibvirtd(): Promise<() => void> {
     const pid = pidOf(pidFile);
     if (pid) started.push(pid);
   };
-  if (!existsSync('/run/libvirt/virtlogd-sock')) daemon('virtlogd', '/run/kova-test-virtlogd.pid');
+  // QEMU's console logs go through virtlogd: start one unless one runs (a socket may be stale).
+  const alive = (pidFile: string) => {
+    const pid = pidOf(pidFile);
+    if (!pid) return false;
+    try {
+      process.kill(pid, 0);
+      return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z '); // not a zombie
+    } catch {
+      return false;
+    }
+  };
+  if (!alive('/run/virtlogd.pid') && !alive('/run/kova-test-virtlogd.pid')) {
+    daemon('virtlogd', '/run/kova-test-virtlogd.pid');
+  }
   daemon('libvirtd', '/run/kova-test-libvirtd.pid');
   for (let i = 0; i < 100 && !answers(); i++) await sleep(100);
   if (!answers()) throw new Error('libvirtd did not start');
