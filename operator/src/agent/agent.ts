@@ -57,6 +57,10 @@ export interface AgentOptions {
   removeUnusedOriginalMinimumAgeSeconds?: number;
   /** Seconds a clean shutdown may take before the power is pulled ([DEFAULT] shutdown_timeout). */
   shutdownTimeout?: number;
+  /** Nova's [scheduler] max_attempts: builds failing here are rescheduled until then (default 3). */
+  maxAttempts?: number;
+  /** Nova's shelved_offload_time (default 0: offload at once). */
+  shelvedOffloadTime?: number;
   shutdownRetryInterval?: number;
   workers?: number;
   /** Tests inject a libvirt (the in-memory fake); otherwise virsh on libvirtUri. */
@@ -150,10 +154,10 @@ export class Agent {
       servers,
       ownsHost: (h) => h === node,
       hosts: () => [node],
-      maxAttempts: () => 3,
+      maxAttempts: () => this.o.maxAttempts ?? 3,
       actions: () => serverActions.list(),
       images: () => images.list(),
-      shelvedOffloadTime: () => 0,
+      shelvedOffloadTime: () => this.o.shelvedOffloadTime ?? 0,
       createSnapshotImage: (s, name, metadata, size, checksum) =>
         createSnapshotImage(this.client, s, name, metadata, size, checksum),
       events,

@@ -4,22 +4,27 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
+import { loadConfig } from '../config.ts';
+import { validateSchedulerConfig } from '../scheduler/config.ts';
 import { Agent } from './agent.ts';
 
 const USAGE = `Usage: kova-libvirt-agent [options]
   --node NAME            the node this agent serves (env KOVA_NODE_NAME; required)
+  --config FILE          the operator's YAML configuration (its namespace, compute and scheduler
+                         options: report_interval, service_down_time, shelved_offload_time, max_attempts)
   --kubeconfig FILE      kubeconfig (env KUBECONFIG; default ~/.kube/config or in-cluster)
   --state-dir DIR        instance disks and image cache (env KOVA_STATE_DIR; default /var/lib/kova/instances)
   --libvirt-uri URI      libvirt connection (env KOVA_LIBVIRT_URI; default qemu:///system)
   --virt-type TYPE       kvm or qemu (env KOVA_VIRT_TYPE; default kvm when /dev/kvm exists, else qemu)
   --namespace NS         namespace of the heartbeat Leases (env KOVA_NAMESPACE; default kova-system)
-  --report-interval S    seconds between heartbeats (default 10)
+  --report-interval S    seconds between heartbeats (default: the config's report_interval, 10)
   --shutdown-timeout S   seconds a clean shutdown may take before power is pulled (default 60)
   --log-level LEVEL      trace, debug, info, warn, error (env KOVA_LOG_LEVEL; default info)`;
 
 const { values } = parseArgs({
   options: {
     node: { type: 'string' },
+    config: { type: 'string' },
     kubeconfig: { type: 'string' },
     'state-dir': { type: 'string' },
     'libvirt-uri': { type: 'string' },
@@ -52,14 +57,21 @@ const kubeconfigFile = values.kubeconfig ?? env.KUBECONFIG;
 if (kubeconfigFile) kubeConfig.loadFromFile(kubeconfigFile);
 else kubeConfig.loadFromDefault();
 
+// The operator's configuration, so that both apply the same Nova options.
+const config = loadConfig(values.config ?? env.KOVA_CONFIG);
 const agent = await Agent.create({
   kubeConfig,
   node,
   stateDir: values['state-dir'] ?? env.KOVA_STATE_DIR ?? '/var/lib/kova/instances',
   libvirtUri: values['libvirt-uri'] ?? env.KOVA_LIBVIRT_URI ?? 'qemu:///system',
   virtType,
-  namespace: values.namespace ?? env.KOVA_NAMESPACE ?? 'kova-system',
-  ...(values['report-interval'] ? { reportInterval: Number(values['report-interval']) } : {}),
+  namespace: values.namespace ?? env.KOVA_NAMESPACE ?? config.namespace,
+  reportInterval: values['report-interval']
+    ? Number(values['report-interval'])
+    : config.compute.report_interval,
+  serviceDownTime: config.compute.service_down_time,
+  shelvedOffloadTime: config.compute.shelved_offload_time,
+  maxAttempts: validateSchedulerConfig(config.scheduler).max_attempts,
   ...(values['shutdown-timeout'] ? { shutdownTimeout: Number(values['shutdown-timeout']) } : {}),
   log,
 });
