@@ -231,6 +231,8 @@ describe('libvirt node agent on real libvirtd + QEMU', function () {
     expect(image?.status).to.include({ phase: 'active' });
     expect(image!.status!.size).to.be.greaterThan(0);
     expect(image!.spec.properties).to.include({ image_type: 'snapshot', instance_uuid: uid });
+    // Kept on the node (there is no image service): the Image's source names the file.
+    expect(existsSync(image!.spec.source!.nodePath!)).to.equal(true);
     const boots = markers(uid);
     await runAction(suite.client, NS, 'web', 'rescue');
     await status('web', 'RESCUE');

@@ -158,8 +158,8 @@ export class Agent {
       actions: () => serverActions.list(),
       images: () => images.list(),
       shelvedOffloadTime: () => this.o.shelvedOffloadTime ?? 0,
-      createSnapshotImage: (s, name, metadata, size, checksum) =>
-        createSnapshotImage(this.client, s, name, metadata, size, checksum),
+      createSnapshotImage: (s, name, metadata, size, checksum, nodePath) =>
+        createSnapshotImage(this.client, s, name, metadata, size, checksum, nodePath),
       events,
       ...base,
     };

@@ -61,6 +61,8 @@ export interface ComputeManagerDeps {
     metadata: Record<string, string>,
     size: number,
     checksum: string,
+    /** Where the snapshot's data is, on the node that made it (the libvirt driver's). */
+    nodePath?: string,
   ) => Promise<void>;
   events: EventRecorder;
   clock: Clock;
@@ -178,8 +180,8 @@ export function computeReconciler(d: ComputeManagerDeps) {
       case 'createImage': {
         const name = p.name ?? `${s.spec.name}-snapshot`;
         await run(async () => {
-          const { size, checksum } = await d.driver.snapshot(host, uuid, name);
-          await d.createSnapshotImage(s, name, p.metadata ?? {}, size, checksum);
+          const { size, checksum, nodePath } = await d.driver.snapshot(host, uuid, name);
+          await d.createSnapshotImage(s, name, p.metadata ?? {}, size, checksum, nodePath);
         });
         return idle(st.vmState!);
       }
@@ -443,6 +445,7 @@ export async function createSnapshotImage(
   metadata: Record<string, string>,
   size: number,
   checksum: string,
+  nodePath?: string,
 ): Promise<void> {
   const image = await client.create<Image>(collectionPath(IMAGES), {
     apiVersion: API_VERSION,
@@ -463,6 +466,7 @@ export async function createSnapshotImage(
         instance_uuid: server.metadata.uid!,
         ...(server.status?.image?.id ? { base_image_ref: server.status.image.id } : {}),
       },
+      ...(nodePath ? { source: { nodePath } } : {}),
     },
   } as Image);
   await replaceStatus(client, IMAGES, image, { phase: 'active', size, checksum });

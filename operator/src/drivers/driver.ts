@@ -134,6 +134,8 @@ export interface SnapshotResult {
   size: number;
   /** md5, hex (Glance's checksum). */
   checksum: string;
+  /** Where the data is kept, when the driver keeps it on its node (the libvirt driver). */
+  nodePath?: string;
 }
 
 /** nova/objects/diagnostics.py, as the 2.48 server diagnostics view renders them. */

@@ -464,7 +464,8 @@ export class LibvirtDriver implements VirtDriver {
     await this.op('snapshot', host, uuid, async (name, dom) => {
       const dir = join(this.o.stateDir, 'snapshots');
       await mkdir(dir, { recursive: true });
-      const out = join(dir, `${uuid}-${imageName.replace(/[^\w.-]/g, '_')}.qcow2`);
+      // One file per snapshot (two snapshots may share a name): the Image's data.
+      const out = join(dir, `${uuid}-${Date.now()}-${imageName.replace(/[^\w.-]/g, '_')}.qcow2`);
       // A cold copy of a consistent disk: the vCPUs stop while qemu-img reads it (Nova's cold snapshot).
       const running = dom.state === 'running' || dom.state === 'idle';
       if (running) await this.o.libvirt.suspend(name);
@@ -481,7 +482,7 @@ export class LibvirtDriver implements VirtDriver {
         if (running) await this.o.libvirt.resume(name);
       }
       await rename(`${out}.tmp`, out);
-      result = { size: (await stat(out)).size, checksum: await md5File(out) };
+      result = { size: (await stat(out)).size, checksum: await md5File(out), nodePath: out };
     });
     return result!;
   }
