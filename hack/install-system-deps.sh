@@ -10,6 +10,18 @@ packages=(
   openssl # x509 keypair tests, x509 keypair generation in the gateway
   openssh-client # ssh-keygen: keys for the openstack CLI e2e test
   python3-openstackclient # the `openstack` CLI the gateway e2e test drives
+  # The libvirt node agent's e2e tests: a real libvirtd + QEMU (software emulation) booting a tiny
+  # guest built from Debian's kernel and busybox; xorriso writes config drives.
+  libvirt-clients
+  libvirt-daemon
+  libvirt-daemon-driver-qemu
+  libvirt-daemon-system # the libvirt-qemu user and /etc/libvirt/qemu.conf the QEMU driver needs
+  qemu-system-x86
+  qemu-utils
+  linux-image-amd64
+  busybox-static
+  xorriso
+  cpio
 )
 
 missing=()

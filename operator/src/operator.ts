@@ -20,6 +20,7 @@ import type { OperatorConfig } from './config.ts';
 import {
   Heartbeats,
   computeReconciler,
+  createSnapshotImage,
   HEARTBEAT_LABEL,
   sweepOrphans,
   type ComputeManagerDeps,
@@ -50,9 +51,8 @@ import { KubeVirtDriver, type SubresourceClient } from './drivers/kubevirt/drive
 import { KUBEVIRT_SCHEDULABLE_LABEL } from './drivers/kubevirt/manifest.ts';
 import { syncPowerStates } from './drivers/kubevirt/sync.ts';
 import { KubeClient, type KubeObject } from './kube/client.ts';
-import { patchStatus, replaceStatus } from './kube/writes.ts';
-import { API_VERSION } from './api/kind.ts';
-import { LEASES, NODES, PODS, type Resource, collectionPath, kovaResource } from './kube/resources.ts';
+import { patchStatus } from './kube/writes.ts';
+import { LEASES, NODES, PODS, type Resource, kovaResource } from './kube/resources.ts';
 import { type Clock, realClock } from './runtime/clock.ts';
 import { Controller } from './runtime/controller.ts';
 import { EventRecorder } from './runtime/events.ts';
@@ -517,7 +517,7 @@ export class Operator {
       shelvedOffloadTime: () => config.compute.shelved_offload_time,
       images: () => images.list(),
       createSnapshotImage: (s, name, metadata, size, checksum) =>
-        this.createSnapshotImage(s, name, metadata, size, checksum),
+        createSnapshotImage(this.client, s, name, metadata, size, checksum),
       events,
       ...base,
     };
@@ -546,41 +546,6 @@ export class Operator {
       this.periodic(signal, config.compute.report_interval * 1000, () => this.heartbeat(driver, reporting())),
       this.periodic(signal, ORPHAN_SWEEP_MS, () => sweepOrphans(deps).then(() => undefined)),
     ];
-  }
-
-  /**
-   * The Image a createImage action makes (Nova's snapshot): private to the server's project,
-   * its properties naming the server and the image it was built from, active once uploaded.
-   */
-  private async createSnapshotImage(
-    server: Server,
-    name: string,
-    metadata: Record<string, string>,
-    size: number,
-    checksum: string,
-  ): Promise<void> {
-    const image = await this.client.create<Image>(collectionPath(IMAGES), {
-      apiVersion: API_VERSION,
-      kind: 'Image',
-      metadata: { name: '', generateName: 'snapshot-' },
-      spec: {
-        name,
-        diskFormat: 'qcow2',
-        containerFormat: 'bare',
-        minDisk: server.status?.flavor?.disk ?? 0,
-        minRam: 0,
-        visibility: 'private',
-        owner: server.metadata.namespace,
-        protected: false,
-        properties: {
-          ...metadata,
-          image_type: 'snapshot',
-          instance_uuid: server.metadata.uid!,
-          ...(server.status?.image?.id ? { base_image_ref: server.status.image.id } : {}),
-        },
-      },
-    } as Image);
-    await replaceStatus(this.client, IMAGES, image, { phase: 'active', size, checksum });
   }
 
   private heartbeats?: Heartbeats;

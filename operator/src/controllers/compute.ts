@@ -23,14 +23,15 @@ import {
 } from '../drivers/driver.ts';
 import { type KubeClient, isConflict, isNotFound } from '../kube/client.ts';
 import { LEASES, collectionPath, objectPath } from '../kube/resources.ts';
-import { hasFinalizer, setFinalizer } from '../kube/writes.ts';
+import { hasFinalizer, replaceStatus, setFinalizer } from '../kube/writes.ts';
+import { API_VERSION } from '../api/kind.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { microTime } from '../kube/lease.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import type { Informer } from '../runtime/informer.ts';
 import { WriteTracker } from '../runtime/writetracker.ts';
 import { writeActionStatus } from './serveraction.ts';
-import { SERVERS, writeServerStatus } from './server.ts';
+import { IMAGES, SERVERS, writeServerStatus } from './server.ts';
 
 type ServerStatus = NonNullable<Server['status']>;
 
@@ -60,6 +61,8 @@ export interface ComputeManagerDeps {
     metadata: Record<string, string>,
     size: number,
     checksum: string,
+    /** Where the snapshot's data is, on the node that made it (the libvirt driver's). */
+    nodePath?: string,
   ) => Promise<void>;
   events: EventRecorder;
   clock: Clock;
@@ -77,6 +80,9 @@ function instanceOf(s: Server): Instance {
     imageRef: s.status?.image?.id,
     userData: s.spec.userData,
     metadata: s.spec.metadata,
+    configDrive: s.spec.configDrive,
+    ...(s.spec.keyName ? { keyName: s.spec.keyName } : {}),
+    ...(s.spec.hostname ? { hostname: s.spec.hostname } : {}),
   };
 }
 
@@ -174,8 +180,8 @@ export function computeReconciler(d: ComputeManagerDeps) {
       case 'createImage': {
         const name = p.name ?? `${s.spec.name}-snapshot`;
         await run(async () => {
-          const { size, checksum } = await d.driver.snapshot(host, uuid, name);
-          await d.createSnapshotImage(s, name, p.metadata ?? {}, size, checksum);
+          const { size, checksum, nodePath } = await d.driver.snapshot(host, uuid, name);
+          await d.createSnapshotImage(s, name, p.metadata ?? {}, size, checksum, nodePath);
         });
         return idle(st.vmState!);
       }
@@ -426,6 +432,44 @@ export async function sweepOrphans(d: ComputeManagerDeps): Promise<string[]> {
     }
   }
   return destroyed;
+}
+
+/**
+ * The Image a createImage action makes (Nova's snapshot): private to the server's project,
+ * its properties naming the server and the image it was built from, active once uploaded.
+ */
+export async function createSnapshotImage(
+  client: KubeClient,
+  server: Server,
+  name: string,
+  metadata: Record<string, string>,
+  size: number,
+  checksum: string,
+  nodePath?: string,
+): Promise<void> {
+  const image = await client.create<Image>(collectionPath(IMAGES), {
+    apiVersion: API_VERSION,
+    kind: 'Image',
+    metadata: { name: '', generateName: 'snapshot-' },
+    spec: {
+      name,
+      diskFormat: 'qcow2',
+      containerFormat: 'bare',
+      minDisk: server.status?.flavor?.disk ?? 0,
+      minRam: 0,
+      visibility: 'private',
+      owner: server.metadata.namespace,
+      protected: false,
+      properties: {
+        ...metadata,
+        image_type: 'snapshot',
+        instance_uuid: server.metadata.uid!,
+        ...(server.status?.image?.id ? { base_image_ref: server.status.image.id } : {}),
+      },
+      ...(nodePath ? { source: { nodePath } } : {}),
+    },
+  } as Image);
+  await replaceStatus(client, IMAGES, image, { phase: 'active', size, checksum });
 }
 
 /** Renews each served host's heartbeat Lease (Nova's service report, every report_interval). */

@@ -119,7 +119,11 @@ export function computeHostReconciler(d: ComputeHostDeps) {
       ...(lease?.spec?.renewTime
         ? { lastHeartbeatTime: new Date(Date.parse(lease.spec!.renewTime)).toISOString() }
         : {}),
-      ...(node ? { capacity: capacityOf(node, d.pods.list()) } : {}),
+      // Once a libvirt host's agent has reported (hypervisorType), its capacity is the agent's
+      // view of the hypervisor (/proc/meminfo, CPUs, the instances disk), not the Node's.
+      ...(node && !(driver === 'libvirt' && ch.status?.hypervisorType)
+        ? { capacity: capacityOf(node, d.pods.list()) }
+        : {}),
       ...(driver === 'fake' || driver === 'libvirt' || driver === 'kubevirt' ? { driver } : {}),
       ...(node?.status?.addresses?.find((a) => a.type === 'InternalIP')
         ? { hostIp: node.status.addresses.find((a) => a.type === 'InternalIP')!.address }

@@ -16,6 +16,9 @@ export interface Instance {
   metadata?: Record<string, string>;
   /** Attach a config drive (Nova's instance.config_drive); reported by diagnostics(). */
   configDrive?: boolean;
+  /** The Keypair to inject (key_name), and the guest's hostname (2.90): what a config drive carries. */
+  keyName?: string;
+  hostname?: string;
 }
 
 export interface Address {
@@ -131,6 +134,8 @@ export interface SnapshotResult {
   size: number;
   /** md5, hex (Glance's checksum). */
   checksum: string;
+  /** Where the data is kept, when the driver keeps it on its node (the libvirt driver). */
+  nodePath?: string;
 }
 
 /** nova/objects/diagnostics.py, as the 2.48 server diagnostics view renders them. */
