@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ComputeHost, Image, Keypair, Server, ServerAction } from '../api/v1alpha1/index.ts';
-import { resolveImage } from '../compute/server.ts';
+import { resolveImage, resolveKeypair } from '../compute/server.ts';
 import {
   Heartbeats,
   computeReconciler,
@@ -119,16 +119,10 @@ export class Agent {
     return new Agent(o, client);
   }
 
-  /**
-   * The key a server names: the Keypair of that name (a user's keypairs are visible from every
-   * project; with several users' keys of one name, the first by name).
-   */
+  /** The key a server names, its user's (resolveKeypair). */
   private keypair(i: Instance): ConfigDriveKey | undefined {
     if (!i.keyName) return undefined;
-    const kp = this.informers.keypairs
-      .list()
-      .filter((k) => k.spec.name === i.keyName)
-      .sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!))[0];
+    const kp = resolveKeypair(i.keyName, i.userId, this.informers.keypairs.list());
     return kp && { name: kp.spec.name, type: kp.spec.type, data: kp.spec.publicKey };
   }
 

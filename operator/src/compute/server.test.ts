@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import type { Flavor, Image, Server } from '../api/v1alpha1/index.ts';
+import type { Flavor, Image, Keypair, Server } from '../api/v1alpha1/index.ts';
 import {
+  resolveKeypair,
   activeStatus,
   awaitsScheduling,
   boundStatus,
@@ -161,5 +162,29 @@ describe("A server's Nova state transitions (pure)", () => {
       status: 'False',
       reason: 'NoValidHost',
     });
+  });
+});
+
+describe('key_name lookup (resolveKeypair)', () => {
+  const kp = (name: string, objectName: string, user: string): Keypair =>
+    ({
+      apiVersion: 'compute.kova.io/v1alpha1',
+      kind: 'Keypair',
+      metadata: { name: objectName },
+      spec: { name, user, type: 'ssh', publicKey: `ssh-ed25519 AAAA ${user}` },
+    }) as Keypair;
+  const keypairs = [
+    kp('demo', 'bob-demo', 'bob'),
+    kp('demo', 'alice-demo', 'alice'),
+    kp('other', 'a-o', 'alice'),
+  ];
+
+  it("finds the key among the server's user's keypairs only, as Nova's key_name for user_id", () => {
+    expect(resolveKeypair('demo', 'bob', keypairs)?.metadata.name).to.equal('bob-demo');
+    expect(resolveKeypair('other', 'bob', keypairs)).to.equal(undefined);
+  });
+
+  it('without a known user (a server written with kubectl), takes the first of that name by object name', () => {
+    expect(resolveKeypair('demo', undefined, keypairs)?.metadata.name).to.equal('alice-demo');
   });
 });

@@ -1,7 +1,7 @@
 // Pure functions over a Server's status, shared by the controllers: Nova's state transitions as
 // the API, conductor and compute manager set them, each returning a new status (never mutating).
 import { createHash } from 'node:crypto';
-import type { Flavor, Image, Server, ServerGroup } from '../api/v1alpha1/index.ts';
+import type { Flavor, Image, Keypair, Server, ServerGroup } from '../api/v1alpha1/index.ts';
 import { flavorId } from '../api/v1alpha1/flavor.ts';
 import { setCondition } from '../runtime/conditions.ts';
 import { statusFromState, type PowerState, type TaskState, type VmState } from './states.ts';
@@ -47,6 +47,21 @@ export function resolveFlavor(ref: string, flavors: readonly Flavor[]): Flavor |
 /** The Image an imageRef names: by id (metadata.uid) first, then by metadata.name. */
 export function resolveImage(ref: string, images: readonly Image[]): Image | undefined {
   return images.find((i) => i.metadata.uid === ref) ?? images.find((i) => i.metadata.name === ref);
+}
+
+/**
+ * The Keypair a server's key_name names: Nova looks key_name up among the keypairs of the
+ * server's user (user_id); a server with no known user (written with kubectl) takes the first of
+ * that name, by object name.
+ */
+export function resolveKeypair(
+  keyName: string,
+  userId: string | undefined,
+  keypairs: readonly Keypair[],
+): Keypair | undefined {
+  return keypairs
+    .filter((k) => k.spec.name === keyName && (!userId || k.spec.user === userId))
+    .sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!))[0];
 }
 
 /** The copy of a flavor a server keeps (status.flavor; shown from 2.47). */

@@ -31,7 +31,7 @@ import type { EventRecorder } from '../runtime/events.ts';
 import type { Informer } from '../runtime/informer.ts';
 import { WriteTracker } from '../runtime/writetracker.ts';
 import { writeActionStatus } from './serveraction.ts';
-import { IMAGES, SERVERS, writeServerStatus } from './server.ts';
+import { IMAGES, SERVERS, USER_ANNOTATION, writeServerStatus } from './server.ts';
 
 type ServerStatus = NonNullable<Server['status']>;
 
@@ -82,6 +82,7 @@ function instanceOf(s: Server): Instance {
     metadata: s.spec.metadata,
     configDrive: s.spec.configDrive,
     ...(s.spec.keyName ? { keyName: s.spec.keyName } : {}),
+    ...(s.metadata.annotations?.[USER_ANNOTATION] ? { userId: s.metadata.annotations[USER_ANNOTATION] } : {}),
     ...(s.spec.hostname ? { hostname: s.spec.hostname } : {}),
   };
 }

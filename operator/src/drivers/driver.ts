@@ -14,6 +14,8 @@ export interface Instance {
   imageRef?: string;
   userData?: string;
   metadata?: Record<string, string>;
+  /** Nova's user_id: the user who created the server, when known (its keypair is theirs). */
+  userId?: string;
   /** Attach a config drive (Nova's instance.config_drive); reported by diagnostics(). */
   configDrive?: boolean;
   /** The Keypair to inject (key_name), and the guest's hostname (2.90): what a config drive carries. */
@@ -92,7 +94,8 @@ export type DriverOperation = (typeof DRIVER_OPERATIONS)[number];
  */
 export const DRIVER_CAPABILITIES: Record<string, ReadonlySet<DriverOperation>> = {
   fake: new Set(DRIVER_OPERATIONS),
-  libvirt: new Set(DRIVER_OPERATIONS),
+  // Live migration needs a second libvirt node with shared storage: not offered yet.
+  libvirt: new Set(DRIVER_OPERATIONS.filter((op) => op !== 'liveMigrate')),
   kubevirt: new Set<DriverOperation>([
     'powerOff',
     'powerOn',

@@ -10,7 +10,8 @@ import type { V1VirtualMachine, V1VirtualMachineInstanceMigration } from './type
 import { API_VERSION } from '../../api/kind.ts';
 import type { Image, Keypair, Server } from '../../api/v1alpha1/index.ts';
 import { KEYPAIRS } from '../../controllers/keypair.ts';
-import { SERVERS, USER_ANNOTATION } from '../../controllers/server.ts';
+import { SERVERS } from '../../controllers/server.ts';
+import { resolveKeypair } from '../../compute/server.ts';
 import { type KubeClient, isAlreadyExists, isNotFound } from '../../kube/client.ts';
 import { PODS, type Resource, collectionPath, objectPath } from '../../kube/resources.ts';
 import {
@@ -197,11 +198,7 @@ export class KubeVirtDriver implements VirtDriver {
     let keysSecret: string | undefined;
     if (server.spec.keyName) {
       const keypairs = await this.client.list<Keypair>(collectionPath(KEYPAIRS));
-      // A keypair is its user's (Nova's key_name is looked up for the server's user_id).
-      const user = server.metadata.annotations?.[USER_ANNOTATION];
-      const kp = keypairs.items.find(
-        (k) => k.spec.name === server.spec.keyName && (!user || k.spec.user === user),
-      );
+      const kp = resolveKeypair(server.spec.keyName, instance.userId, keypairs.items);
       if (!kp) throw new BuildFailure(`Keypair ${server.spec.keyName} could not be found.`);
       keysSecret = `${name}-keys`;
       await this.client

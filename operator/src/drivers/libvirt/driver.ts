@@ -93,10 +93,7 @@ const USER_NET_ADDRESS = '10.0.2.15';
 
 export class LibvirtDriver implements VirtDriver {
   readonly type = 'libvirt' as const;
-  /** Live migration needs a second libvirt node with shared storage: not offered. */
-  readonly capabilities: ReadonlySet<DriverOperation> = new Set(
-    [...DRIVER_CAPABILITIES.libvirt!].filter((op) => op !== 'liveMigrate'),
-  );
+  readonly capabilities: ReadonlySet<DriverOperation> = DRIVER_CAPABILITIES.libvirt!;
   readonly cache: ImageCache;
   private readonly o: Required<Omit<LibvirtDriverOptions, 'availabilityZone'>> &
     Pick<LibvirtDriverOptions, 'availabilityZone'>;
