@@ -84,7 +84,7 @@ describe('libvirt node agent on real libvirtd + QEMU', function () {
 
   before(async function () {
     this.timeout(180_000);
-    stopLibvirtd = await ensureLibvirtd();
+    stopLibvirtd = (await ensureLibvirtd()).stop;
     stateDir = mkdtempSync(join(tmpdir(), 'kova-libvirt-e2e-'));
     chmodSync(stateDir, 0o755); // QEMU runs as libvirt-qemu: it must reach the disks
     suite = await startOperatorSuite({

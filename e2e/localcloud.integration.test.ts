@@ -52,6 +52,10 @@ describe('Local cloud (make up / make down)', function () {
     ]);
     const states = await kubectl('get', 'computehosts', '-o', 'jsonpath={.items[*].status.state}');
     expect(states).to.equal('up');
+    // This machine runs libvirtd + QEMU (hack/install-system-deps.sh): real guests, not the fake driver.
+    expect(up.stdout).to.include('(libvirt driver)');
+    const driver = await kubectl('get', 'computehosts', '-o', 'jsonpath={.items[*].status.driver}');
+    expect(driver).to.equal('libvirt');
   });
 
   it('make up a second time says it is already up and starts nothing', async () => {

@@ -38,7 +38,7 @@ async function untilMarker(file: string, t0: number): Promise<number> {
   }
 }
 
-const stopLibvirtd = await ensureLibvirtd();
+const stopLibvirtd = (await ensureLibvirtd()).stop;
 const stateDir = mkdtempSync(join(tmpdir(), 'kova-libvirt-bench-'));
 chmodSync(stateDir, 0o755);
 const suite = await startOperatorSuite({

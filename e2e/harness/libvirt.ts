@@ -37,10 +37,22 @@ function pidOf(file: string): number | undefined {
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
-/** Ensures libvirtd answers; returns a function stopping the daemons this call started. */
-export async function ensureLibvirtd(): Promise<() => void> {
-  if (answers()) return () => undefined;
+/**
+ * Ensures libvirtd answers, starting virtlogd and libvirtd (their PID files in pidDir) when none
+ * runs; returns the PIDs it started and a function stopping them.
+ */
+export async function ensureLibvirtd(pidDir = '/run'): Promise<{ started: number[]; stop: () => void }> {
   const started: number[] = [];
+  const stop = () => {
+    for (const pid of [...started].reverse()) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  if (answers()) return { started, stop };
   const daemon = (bin: string, pidFile: string) => {
     execFileSync(bin, ['-d', '-p', pidFile]);
     const pid = pidOf(pidFile);
@@ -57,21 +69,17 @@ export async function ensureLibvirtd(): Promise<() => void> {
       return false;
     }
   };
-  if (!alive('/run/virtlogd.pid') && !alive('/run/kova-test-virtlogd.pid')) {
-    daemon('virtlogd', '/run/kova-test-virtlogd.pid');
+  const virtlogdPid = join(pidDir, 'kova-test-virtlogd.pid');
+  if (!alive('/run/virtlogd.pid') && !alive('/run/kova-test-virtlogd.pid') && !alive(virtlogdPid)) {
+    daemon('virtlogd', virtlogdPid);
   }
-  daemon('libvirtd', '/run/kova-test-libvirtd.pid');
+  daemon('libvirtd', join(pidDir, 'kova-test-libvirtd.pid'));
   for (let i = 0; i < 100 && !answers(); i++) await sleep(100);
-  if (!answers()) throw new Error('libvirtd did not start');
-  return () => {
-    for (const pid of started.reverse()) {
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    }
-  };
+  if (!answers()) {
+    stop();
+    throw new Error('libvirtd did not start');
+  }
+  return { started, stop };
 }
 
 /** Creates the tiny guest's Images: `name` (the root) with kernel_id and ramdisk_id. */

@@ -1,6 +1,8 @@
 // `make down`: stops what `make up` started, by the PIDs it recorded, newest first (the programs
-// before the apiserver they talk to, etcd last): SIGTERM, then SIGKILL after 10 s. The folder
-// (logs, state) stays until the next `make up`.
+// before the apiserver they talk to, etcd last): SIGTERM, then SIGKILL after 10 s. The cloud's
+// QEMU guests go too (destroyed and undefined once the agent has stopped, before libvirtd). The
+// folder (logs, state) stays until the next `make up`.
+import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cloudDir, isOurs, pidsFile, recorded } from './processes.ts';
@@ -13,7 +15,13 @@ if (procs.length === 0) {
   console.log(`Kova is not running (${dir}).`);
   process.exit(0);
 }
+const DAEMONS = ['libvirtd', 'virtlogd', 'kube-apiserver', 'etcd'];
+let guestsGone = false;
 for (const p of procs) {
+  if (!guestsGone && DAEMONS.includes(p.name)) {
+    removeGuests();
+    guestsGone = true;
+  }
   process.stdout.write(`==> stopping ${p.name} (${p.pid}) ... `);
   process.kill(p.pid, 'SIGTERM');
   const deadline = Date.now() + 10_000;
@@ -26,3 +34,32 @@ for (const p of procs) {
 }
 rmSync(pidsFile(dir), { force: true });
 console.log(`Kova is down; logs stay in ${dir}/logs until the next \`make up\`.`);
+
+/** Destroys and undefines the libvirt domains whose disks are in the cloud's folder. */
+function removeGuests(): void {
+  const virsh = (...args: string[]) =>
+    execFileSync('virsh', ['-q', '-c', 'qemu:///system', ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 30_000,
+    });
+  let names: string[];
+  try {
+    names = virsh('list', '--all', '--name')
+      .split('\n')
+      .filter((n) => n.startsWith('kova-'));
+  } catch {
+    return; // no libvirt here
+  }
+  for (const name of names) {
+    if (!virsh('dumpxml', name).includes(dir)) continue;
+    process.stdout.write(`==> removing guest ${name} ... `);
+    try {
+      virsh('destroy', name);
+    } catch {
+      // not running
+    }
+    virsh('undefine', name);
+    console.log('done');
+  }
+}

@@ -1,7 +1,7 @@
 // `make up`: a Kova cloud on this machine. A real kube-apiserver + etcd, this machine registered
 // as a compute node, the operator, Nova's classic flavors; every process detached and recorded
 // by PID in the cloud's folder so that `make down` stops exactly these. Logs go to <dir>/logs.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { type AddressInfo, createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,6 +25,7 @@ import {
   createNamespace,
   waitForHostsUp,
 } from '../../e2e/harness/fixtures.ts';
+import { LIBVIRT_URI, createTinyGuestImages, ensureLibvirtd } from '../../e2e/harness/libvirt.ts';
 import { repoRoot } from '../../e2e/harness/tools.ts';
 import { KubeClient } from '../../operator/src/kube/client.ts';
 import { cloudDir, isRunning, pidsFile, recordPid } from './processes.ts';
@@ -81,26 +82,49 @@ const client = await KubeClient.create(cp.kubeConfig);
 await createNamespace(client, 'kova-system');
 done();
 
-done = step(`node ${hostname()} (fake driver)`);
+// libvirt + QEMU where they can run (KVM when /dev/kvm works, else software emulation); else the
+// fake driver, and the reason.
+done = step('libvirt');
+const libvirt = await startLibvirt();
+if (libvirt.ok) done();
+else console.log(`not available: ${libvirt.reason}; servers use the fake driver (records, not VMs)`);
+const driver = libvirt.ok ? 'libvirt' : 'fake';
+
+done = step(`node ${hostname()} (${driver} driver)`);
 const disk = statfsSync(dir);
-await createFakeNode(client, hostname(), {
-  cpu: cpus().length,
-  memoryMb: Math.floor(totalmem() / 2 ** 20),
-  diskGb: Math.floor((disk.blocks * disk.bsize) / 2 ** 30),
-});
+await createFakeNode(
+  client,
+  hostname(),
+  {
+    cpu: cpus().length,
+    memoryMb: Math.floor(totalmem() / 2 ** 20),
+    diskGb: Math.floor((disk.blocks * disk.bsize) / 2 ** 30),
+  },
+  driver,
+);
 done();
 
 done = step('operator');
-const fakeDir = join(dir, 'fake');
 startProgram('operator', 'operator/src/main.ts', [
   '--kubeconfig',
   kubeconfig,
   '--no-leader-election',
   '--metrics-port',
   '0',
-  '--fake-state-dir',
-  fakeDir,
+  ...(libvirt.ok ? [] : ['--fake-state-dir', join(dir, 'fake')]),
 ]);
+if (libvirt.ok) {
+  startProgram('libvirt-agent', 'operator/src/agent/main.ts', [
+    '--node',
+    hostname(),
+    '--kubeconfig',
+    kubeconfig,
+    '--state-dir',
+    join(dir, 'instances'),
+    '--libvirt-uri',
+    LIBVIRT_URI,
+  ]);
+}
 await waitForHostsUp(client, 1);
 done();
 
@@ -108,8 +132,9 @@ done = step('flavors m1.tiny ... m1.xlarge');
 for (const f of DEFAULT_FLAVORS) await createFlavor(client, f.name, f);
 done();
 
-done = step(`image ${IMAGE}`);
-await createImage(client, IMAGE);
+done = step(`image ${IMAGE}${libvirt.ok ? ' (a kernel and busybox initramfs from Debian packages)' : ''}`);
+if (libvirt.ok) await createTinyGuestImages(client, IMAGE);
+else await createImage(client, IMAGE);
 done();
 
 done = step('API gateway (Nova, Keystone, Glance)');
@@ -157,6 +182,24 @@ Kova is up in ${((performance.now() - started) / 1000).toFixed(0)} s (folder ${d
 
 \`make down\` stops it (the PIDs are in ${pidsFile(dir)}).`);
 if (!existsSync(pidsFile(dir))) process.exitCode = 1;
+
+/** Starts libvirtd (and virtlogd) unless one answers; their PIDs are the cloud's. */
+async function startLibvirt(): Promise<{ ok: true } | { ok: false; reason: string }> {
+  for (const bin of ['virsh', 'libvirtd', 'qemu-system-x86_64', 'xorriso']) {
+    try {
+      execFileSync('which', [bin], { stdio: 'ignore' });
+    } catch {
+      return { ok: false, reason: `${bin} is not installed (hack/install-system-deps.sh installs it)` };
+    }
+  }
+  try {
+    const { started } = await ensureLibvirtd(dir);
+    started.forEach((pid, i) => recordPid(dir, pid, i === started.length - 1 ? 'libvirtd' : 'virtlogd'));
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, reason: (err as Error).message };
+  }
+}
 
 /** Polls check every 200 ms for up to 60 s. */
 async function until(what: string, check: () => Promise<boolean>): Promise<void> {
