@@ -39,6 +39,7 @@ import {
 import { ApiError } from '../errors.ts';
 import { APIVersionRequest } from '../microversion.ts';
 import { registerServerActions, submitAction } from './actions.ts';
+import { registerInstanceActions } from './instanceactions.ts';
 import { parseListQuery, selectServers } from './query.ts';
 import { validateCreate, validateMetadata, validateMetadataItem, validateUpdate } from './schemas.ts';
 import { instancesAllowed, limitsOf } from './quota.ts';
@@ -408,6 +409,7 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
   });
 
   registerServerActions(app, ctx, { findServer, viewContext });
+  registerInstanceActions(app, ctx, { findServer, viewContext });
 
   // Addresses (IPsController).
   app.get(`${P}/servers/:id/ips`, async (request: Req) => {
