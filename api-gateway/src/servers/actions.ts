@@ -196,6 +196,8 @@ export const ACTIONS: Record<string, ActionDef> = {
 export interface ServerAccess {
   findServer(principal: Principal, id: string, verb?: 'get' | 'update'): Promise<Server>;
   viewContext(request: FastifyRequest, principal: Principal): Promise<ServerViewContext>;
+  /** A merge patch written as the user, seen by the cache when it returns. */
+  patchServer(principal: Principal, s: Server, patch: unknown, action: string): Promise<Server>;
 }
 
 type Req = FastifyRequest<{ Params: { id: string }; Body: unknown }>;
@@ -275,7 +277,16 @@ export function registerServerActions(app: FastifyInstance, ctx: GatewayContext,
         return reply.code(202).send();
       }
       case 'rebuild': {
-        const latest = await access.findServer(principal, serverId(server));
+        // compute.API.rebuild updates the instance's name, metadata and description itself.
+        const changes = {
+          ...(value.name !== undefined ? { name: value.name } : {}),
+          ...(value.metadata !== undefined ? { metadata: value.metadata } : {}),
+          ...(value.description !== undefined ? { description: value.description } : {}),
+        };
+        let latest = await access.findServer(principal, serverId(server));
+        if (Object.keys(changes).length) {
+          latest = await access.patchServer(principal, latest, { spec: changes }, ACTIONS.rebuild!.policy);
+        }
         const view = showView(await access.viewContext(request, principal), latest, {
           full: version.compare('2.75') >= 0,
         }) as Body;

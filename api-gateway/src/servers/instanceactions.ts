@@ -54,7 +54,8 @@ export function actionLog(server: Server, all: readonly ServerAction[]): ServerA
     )
     .sort(
       (a, b) =>
-        startOf(b).localeCompare(startOf(a)) || (b.metadata.name ?? '').localeCompare(a.metadata.name ?? ''),
+        Date.parse(startOf(b)) - Date.parse(startOf(a)) ||
+        (b.metadata.name ?? '').localeCompare(a.metadata.name ?? ''),
     );
 }
 
@@ -121,13 +122,13 @@ export function registerInstanceActions(
     const server = await access.findServer(principal, request.params.id);
     enforce(principal, POLICY('list'), 'project_reader');
     let log = actionLog(server, (await ctx.caches.get<ServerAction>(SERVER_ACTIONS)).list());
-    const since = query['changes-since'] ? parseIsoTime(query['changes-since'])!.toISOString() : undefined;
-    const before = query['changes-before'] ? parseIsoTime(query['changes-before'])!.toISOString() : undefined;
-    if (since && before && before < since) {
+    const since = query['changes-since'] ? parseIsoTime(query['changes-since'])!.getTime() : undefined;
+    const before = query['changes-before'] ? parseIsoTime(query['changes-before'])!.getTime() : undefined;
+    if (since !== undefined && before !== undefined && before < since) {
       throw new ApiError(400, 'The value of changes-since must be less than or equal to changes-before.');
     }
-    if (since) log = log.filter((a) => updatedOf(a) >= since);
-    if (before) log = log.filter((a) => updatedOf(a) <= before);
+    if (since !== undefined) log = log.filter((a) => Date.parse(updatedOf(a)) >= since);
+    if (before !== undefined) log = log.filter((a) => Date.parse(updatedOf(a)) <= before);
     const projectId = projectIdOf(server);
     if (!v258) return { instanceActions: log.map((a) => actionView(a, server, projectId, false)) };
     const { limit, marker } = limitAndMarker(query);

@@ -408,8 +408,9 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
     return reply.code(204).send();
   });
 
-  registerServerActions(app, ctx, { findServer, viewContext });
-  registerInstanceActions(app, ctx, { findServer, viewContext });
+  const access = { findServer, viewContext, patchServer };
+  registerServerActions(app, ctx, access);
+  registerInstanceActions(app, ctx, access);
 
   // Addresses (IPsController).
   app.get(`${P}/servers/:id/ips`, async (request: Req) => {
