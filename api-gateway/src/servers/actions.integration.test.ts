@@ -158,6 +158,16 @@ describe('Server actions API (gateway on a real apiserver, fake driver)', functi
     expect(refused.body.conflictingRequest.message).to.equal(`Instance ${id} is locked`);
     expect((await act({ unlock: null })).status).to.equal(202);
     await eventually('unlocked', async () => !(await kubeServer()).spec.locked);
+    // An admin's lock is the admin's to lift: the owner's unlock is the unlock_override 403.
+    expect((await act({ lock: null }, admin)).status).to.equal(202);
+    await eventually('locked by admin', async () => (await kubeServer()).status?.lockedBy === 'admin');
+    const override = await act({ unlock: null });
+    expect(override.status).to.equal(403);
+    expect(override.body.forbidden.message).to.equal(
+      "Policy doesn't allow os_compute_api:os-lock-server:unlock:unlock_override to be performed.",
+    );
+    expect((await act({ unlock: null }, admin)).status).to.equal(202);
+    await eventually('unlocked by admin', async () => !(await kubeServer()).spec.locked);
   });
 
   it("admin-only actions are Nova's policy 403 for a member; a reader may not act at all", async () => {

@@ -226,8 +226,9 @@ export function registerServerActions(app: FastifyInstance, ctx: GatewayContext,
       requestId: request.id,
       parameters,
       untilDone: def.action === 'consoleOutput' || def.action === 'createImage',
-      // compute API's CannotResizeToSameFlavor is the API's 400.
-      statusOf: (m) => (/must change flavor/.test(m) ? 400 : undefined),
+      // compute API's CannotResizeToSameFlavor is the API's 400; the unlock_override policy a 403.
+      statusOf: (m) =>
+        /must change flavor/.test(m) ? 400 : /^Policy doesn't allow/.test(m) ? 403 : undefined,
     });
     return answer(request, reply, def.action, server, record, version, value, principal);
   });
