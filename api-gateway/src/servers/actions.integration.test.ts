@@ -12,6 +12,41 @@ import type { OperatorSuite } from '../../../e2e/harness/suite.ts';
 import { type ServersSuite, startServersSuite } from './testsuite.ts';
 
 const COMPUTE_HOSTS = kovaResource(ComputeHostKind);
+const v = (version: string) => ({ 'OpenStack-API-Version': `compute ${version}` });
+
+async function kubeServerOf(suite: OperatorSuite, id: string): Promise<Server> {
+  const all = await suite.client.list<Server>(collectionPath(SERVERS, 'project-a'));
+  return all.items.find((s) => s.metadata.uid === id)!;
+}
+
+/** Waits until the Server object is idle in vm_state. */
+function settledOf(suite: OperatorSuite, id: string, vmState: string): Promise<Server> {
+  return eventually(`server ${vmState}`, async () => {
+    const s = await kubeServerOf(suite, id);
+    return s?.status?.vmState === vmState && !s.status.taskState && !s.status.action && s;
+  });
+}
+
+function actOn(gw: TestGateway, id: string, body: unknown, token: string, version = '2.1') {
+  return gw.call('POST', `/v2.1/servers/${id}/action`, { token, body, headers: v(version) });
+}
+
+/** Creates alice's server and waits until it is active; returns its id. */
+async function activeServer(
+  suite: OperatorSuite,
+  gw: TestGateway,
+  token: string,
+  name: string,
+): Promise<string> {
+  const imageId = (await suite.client.list<Image>(collectionPath(IMAGES))).items[0]!.metadata.uid!;
+  const res = await gw.call('POST', '/v2.1/servers', {
+    token,
+    body: { server: { name, flavorRef: '2', imageRef: imageId } },
+  });
+  expect(res.status, JSON.stringify(res.body)).to.equal(202);
+  await settledOf(suite, res.body.server.id, 'active');
+  return res.body.server.id;
+}
 
 describe('Server actions API (gateway on a real apiserver, fake driver)', function () {
   this.timeout(240_000);
@@ -23,7 +58,6 @@ describe('Server actions API (gateway on a real apiserver, fake driver)', functi
   let reader: string;
   let imageId: string;
   let id: string;
-  const v = (version: string) => ({ 'OpenStack-API-Version': `compute ${version}` });
 
   before(async () => {
     world = await startServersSuite();
@@ -37,34 +71,15 @@ describe('Server actions API (gateway on a real apiserver, fake driver)', functi
     alice = await gw.token('alice', 'alice-pw', 'project-a');
     reader = await gw.token('rita', 'rita-pw', 'project-a');
     imageId = (await suite.client.list<Image>(collectionPath(IMAGES))).items[0]!.metadata.uid!;
-    const res = await gw.call('POST', '/v2.1/servers', {
-      token: alice,
-      body: { server: { name: 'act', flavorRef: '2', imageRef: imageId } },
-    });
-    expect(res.status, JSON.stringify(res.body)).to.equal(202);
-    id = res.body.server.id;
-    await settled('active');
+    id = await activeServer(suite, gw, alice, 'act');
   });
   after(async () => {
     await world?.stop();
   });
 
-  async function kubeServer(): Promise<Server> {
-    const all = await suite.client.list<Server>(collectionPath(SERVERS, 'project-a'));
-    return all.items.find((s) => s.metadata.uid === id)!;
-  }
-
-  /** Waits until the Server object is idle in vm_state. */
-  async function settled(vmState: string): Promise<Server> {
-    return eventually(`server ${vmState}`, async () => {
-      const s = await kubeServer();
-      return s?.status?.vmState === vmState && !s.status.taskState && !s.status.action && s;
-    });
-  }
-
-  function act(body: unknown, token = alice, version = '2.1') {
-    return gw.call('POST', `/v2.1/servers/${id}/action`, { token, body, headers: v(version) });
-  }
+  const kubeServer = () => kubeServerOf(suite, id);
+  const settled = (vmState: string) => settledOf(suite, id, vmState);
+  const act = (body: unknown, token = alice, version = '2.1') => actOn(gw, id, body, token, version);
 
   const steps: [string, unknown, number, string][] = [
     ['os-stop', { 'os-stop': null }, 202, 'stopped'],
@@ -318,5 +333,55 @@ describe('Server actions API (gateway on a real apiserver, fake driver)', functi
   it('forceDelete removes the server (202)', async () => {
     expect((await act({ forceDelete: null })).status).to.equal(202);
     await eventually('deleted', async () => (await kubeServer()) === undefined);
+  });
+});
+
+describe('Server actions with soft delete and shelving kept on the host (reclaim_instance_interval, shelved_offload_time -1)', function () {
+  this.timeout(180_000);
+  let world: ServersSuite;
+  let suite: OperatorSuite;
+  let gw: TestGateway;
+  let admin: string;
+  let alice: string;
+  let id: string;
+
+  before(async () => {
+    world = await startServersSuite({
+      compute: { reclaim_instance_interval: 3600, shelved_offload_time: -1 },
+    });
+    ({ suite, gw } = world);
+    await gw.addUser('alice', 'alice-pw', 'project-a', 'member');
+    admin = await gw.token('admin', 'secret', 'admin');
+    alice = await gw.token('alice', 'alice-pw', 'project-a');
+    id = await activeServer(suite, gw, alice, 'soft');
+  });
+  after(async () => {
+    await world?.stop();
+  });
+
+  it('shelve keeps the server on its host (SHELVED); an admin shelveOffload offloads it; unshelve brings it back', async () => {
+    expect((await actOn(gw, id, { shelve: null }, alice)).status).to.equal(202);
+    await settledOf(suite, id, 'shelved');
+    expect((await actOn(gw, id, { shelveOffload: null }, admin)).status).to.equal(202);
+    const offloaded = await settledOf(suite, id, 'shelved_offloaded');
+    expect(offloaded.status!.host ?? undefined).to.equal(undefined);
+    expect((await actOn(gw, id, { unshelve: null }, alice, '2.77')).status).to.equal(202);
+    await settledOf(suite, id, 'active');
+  });
+
+  it('DELETE soft-deletes; restore (202) brings the server back; forceDelete (202) removes a soft-deleted one', async () => {
+    expect((await gw.call('DELETE', `/v2.1/servers/${id}`, { token: alice })).status).to.equal(204);
+    await settledOf(suite, id, 'soft-delete');
+    expect((await actOn(gw, id, { restore: null }, alice)).status).to.equal(202);
+    await settledOf(suite, id, 'active');
+    const refused = await actOn(gw, id, { restore: null }, alice);
+    expect(refused.status).to.equal(409);
+    expect(refused.body.conflictingRequest.message).to.equal(
+      `Cannot 'restore' instance ${id} while it is in vm_state active`,
+    );
+    expect((await gw.call('DELETE', `/v2.1/servers/${id}`, { token: alice })).status).to.equal(204);
+    await settledOf(suite, id, 'soft-delete');
+    expect((await actOn(gw, id, { forceDelete: null }, alice)).status).to.equal(202);
+    await eventually('deleted', async () => (await kubeServerOf(suite, id)) === undefined);
   });
 });
