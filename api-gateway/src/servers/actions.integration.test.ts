@@ -221,6 +221,12 @@ describe('Server actions API (gateway on a real apiserver, fake driver)', functi
       [{ trigger_crash_dump: {} }, 'Invalid input for field/attribute trigger_crash_dump.', '2.17'],
       [{ 'os-getConsoleOutput': { length: 'x' } }, 'Invalid input for field/attribute length.'],
       [{ migrate: { host: 'a/b' } }, 'Invalid input for field/attribute host.', '2.56'],
+      [{ migrate: { host: 'nowhere' } }, 'Compute host nowhere could not be found.', '2.56'],
+      [
+        { 'os-migrateLive': { host: 'nowhere', block_migration: 'auto' } },
+        'Compute host nowhere could not be found.',
+        '2.30',
+      ],
     ];
     for (const [body, message, version] of cases) {
       const res = await act(body, version === undefined ? alice : admin, version ?? '2.1');
@@ -247,6 +253,9 @@ describe('Server actions API (gateway on a real apiserver, fake driver)', functi
     await settled('error');
     expect((await act({ 'os-resetState': { state: 'active' } }, admin)).status).to.equal(202);
     await settled('active');
+    const nowhere = await act({ evacuate: { host: 'nowhere' } }, admin, '2.14');
+    expect(nowhere.status).to.equal(404);
+    expect(nowhere.body.itemNotFound.message).to.equal('Compute host nowhere not found.');
     // Evacuate only from a host whose compute service is down.
     const refused = await act({ evacuate: {} }, admin, '2.14');
     expect(refused.status).to.equal(409);

@@ -5,17 +5,19 @@
 // the answer waits until it accepts (Running/Succeeded) or refuses (Failed: Nova's 409 message).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { API_VERSION } from '../../../operator/src/api/kind.ts';
-import type {
-  Flavor,
-  Image,
-  Server,
-  ServerAction,
-  ServerActionName,
+import {
+  ComputeHostKind,
+  type ComputeHost,
+  type Flavor,
+  type Image,
+  type Server,
+  type ServerAction,
+  type ServerActionName,
 } from '../../../operator/src/api/v1alpha1/index.ts';
 import { FLAVORS, IMAGES } from '../../../operator/src/controllers/server.ts';
 import { SERVER_ACTIONS } from '../../../operator/src/controllers/serveraction.ts';
 import { resolveFlavor, resolveImage } from '../../../operator/src/compute/server.ts';
-import { collectionPath } from '../../../operator/src/kube/resources.ts';
+import { collectionPath, kovaResource } from '../../../operator/src/kube/resources.ts';
 import { baseUrl } from '../app.ts';
 import {
   COMPUTE_PREFIX,
@@ -38,6 +40,7 @@ export const ACTION_ACCEPT_TIMEOUT_MS = 10_000;
 /** How long a read (console output) or a snapshot waits for its result. */
 const ACTION_RESULT_TIMEOUT_MS = 30_000;
 
+const COMPUTE_HOSTS = kovaResource(ComputeHostKind);
 const NOT_FOUND = (id: string) => `Instance ${id} could not be found.`;
 
 type Parameters = NonNullable<ServerAction['spec']['parameters']>;
@@ -233,8 +236,16 @@ export function registerServerActions(app: FastifyInstance, ctx: GatewayContext,
     return answer(request, reply, def.action, server, record, version, value, principal);
   });
 
-  /** What Nova's API checks before calling compute: the flavor and image references exist. */
+  /** What Nova's API checks before calling compute: the flavor, image and host references exist. */
   async function precheck(action: ServerActionName, p: Parameters | undefined): Promise<void> {
+    if (p?.host !== undefined && ['migrate', 'live-migration', 'evacuate', 'unshelve'].includes(action)) {
+      const hosts = await ctx.caches.get<ComputeHost>(COMPUTE_HOSTS);
+      if (!hosts.get(p.host)) {
+        // ComputeHostNotFound: 400, except evacuate's own 404.
+        if (action === 'evacuate') throw new ApiError(404, `Compute host ${p.host} not found.`);
+        throw new ApiError(400, `Compute host ${p.host} could not be found.`);
+      }
+    }
     if (action === 'resize') {
       const flavors = await ctx.caches.get<Flavor>(FLAVORS);
       if (!resolveFlavor(p!.flavorRef!, flavors.list())) {
