@@ -1,11 +1,12 @@
 // The openstack CLI (Debian's python3-openstackclient) driving server actions through the gateway:
-// stop/start/reboot/pause/unpause/suspend/resume/lock/unlock, `console log show` and
+// stop/start/reboot/pause/unpause/suspend/resume/lock/unlock, rescue, resize (confirm), shelve,
+// unshelve, migrate (admin), `console log show` and
 // `server event list/show`; each end state is checked on the Server object in Kubernetes.
 import { expect } from 'chai';
 import type { Server } from '../../../operator/src/api/v1alpha1/index.ts';
 import { SERVERS } from '../../../operator/src/controllers/server.ts';
 import { collectionPath } from '../../../operator/src/kube/resources.ts';
-import { eventually } from '../../../e2e/harness/fixtures.ts';
+import { createFakeNode, createFlavor, eventually, waitForHostsUp } from '../../../e2e/harness/fixtures.ts';
 import { OpenStackCli } from '../../../e2e/harness/openstack.ts';
 import type { OperatorSuite } from '../../../e2e/harness/suite.ts';
 import { type ServersSuite, startServersSuite } from './testsuite.ts';
@@ -17,12 +18,22 @@ describe('openstack CLI: server actions, console log, server events', function (
   let world: ServersSuite;
   let suite: OperatorSuite;
   let cli: OpenStackCli;
+  let adminCli: OpenStackCli;
   let id: string;
 
   before(async () => {
     world = await startServersSuite();
     suite = world.suite;
+    await createFakeNode(suite.client, 'node-2', { cpu: 16, memoryMb: 32768, diskGb: 400 });
+    await createFlavor(suite.client, 'm1.medium', { vcpus: 2, ram: 1024, disk: 1, id: '3' });
+    await waitForHostsUp(suite.client, 2);
     await world.gw.addUser('alice', 'alice-pw', 'project-a', 'member');
+    adminCli = new OpenStackCli({
+      authUrl: world.gw.authUrl,
+      user: 'admin',
+      password: 'secret',
+      project: 'admin',
+    });
     cli = new OpenStackCli({
       authUrl: world.gw.authUrl,
       user: 'alice',
@@ -77,6 +88,27 @@ describe('openstack CLI: server actions, console log, server events', function (
       await settled(end, locked);
     });
   }
+
+  it('openstack server rescue/unrescue, resize + resize confirm, shelve/unshelve, migrate (admin) + confirm', async () => {
+    await cli.ok(['server', 'rescue', id]);
+    await settled('rescued');
+    await cli.ok(['server', 'unrescue', id]);
+    await settled('active');
+    await cli.ok(['server', 'resize', '--flavor', 'm1.medium', id]);
+    await settled('resized');
+    await cli.ok(['server', 'resize', 'confirm', id]);
+    const resized = await settled('active');
+    expect(resized.status!.flavor!.name).to.equal('m1.medium');
+    await cli.ok(['server', 'shelve', id]);
+    await settled('shelved_offloaded');
+    await cli.ok(['server', 'unshelve', id]);
+    const from = (await settled('active')).status!.host;
+    await adminCli.ok(['server', 'migrate', id]);
+    const moved = await settled('resized');
+    expect(moved.status!.host).to.not.equal(from);
+    await cli.ok(['server', 'resize', 'confirm', id]);
+    await settled('active');
+  });
 
   it('openstack server lock --reason (2.73) records the reason; a locked server refuses stop', async () => {
     const os = cli.withComputeVersion('2.73');
