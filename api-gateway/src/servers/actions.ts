@@ -61,8 +61,8 @@ export async function submitAction(
     requestId: string;
     parameters?: Parameters;
     untilDone?: boolean;
-    /** The HTTP status of a refusal with this message, when not 409. */
-    statusOf?: (message: string) => number | undefined;
+    /** How Nova answers a refusal with this message, when not with the message and a 409. */
+    refusal?: (message: string) => { code?: number; message?: string };
   },
 ): Promise<ServerAction | undefined> {
   const ns = server.metadata.namespace!;
@@ -97,7 +97,11 @@ export async function submitAction(
   const done = actions.get(key);
   if (done?.status?.phase === 'Failed') {
     const message = done.status.message ?? `Cannot '${a.action}' instance ${serverId(server)}`;
-    throw new ApiError(a.statusOf?.(message) ?? (/could not be found/.test(message) ? 404 : 409), message);
+    const nova = a.refusal?.(message) ?? {};
+    throw new ApiError(
+      nova.code ?? (/could not be found/.test(message) ? 404 : 409),
+      nova.message ?? message,
+    );
   }
   return done;
 }
@@ -195,6 +199,32 @@ export const ACTIONS: Record<string, ActionDef> = {
   }),
 };
 
+/** Actions whose controllers answer a driver's NotImplementedError with Nova's 501. */
+const NOT_IMPLEMENTED_501 = new Set<ServerActionName>([
+  'pause',
+  'unpause',
+  'rescue',
+  'unrescue',
+  'consoleOutput',
+]);
+
+/**
+ * How Nova's API answers an operator refusal other than with its 409: CannotResizeToSameFlavor is
+ * a 400, the unlock_override policy a 403, a driver without the operation a 501
+ * (common.raise_feature_not_supported) where the controller expects one.
+ */
+export function refusalStatus(
+  action: ServerActionName,
+  message: string,
+): { code?: number; message?: string } {
+  if (/must change flavor/.test(message)) return { code: 400 };
+  if (/^Policy doesn't allow/.test(message)) return { code: 403 };
+  if (/is not supported by the \S+ driver/.test(message) && NOT_IMPLEMENTED_501.has(action)) {
+    return { code: 501, message: 'The requested functionality is not supported.' };
+  }
+  return {};
+}
+
 /** What the action routes need from the servers module. */
 export interface ServerAccess {
   findServer(principal: Principal, id: string, verb?: 'get' | 'update'): Promise<Server>;
@@ -229,9 +259,7 @@ export function registerServerActions(app: FastifyInstance, ctx: GatewayContext,
       requestId: request.id,
       parameters,
       untilDone: def.action === 'consoleOutput' || def.action === 'createImage',
-      // compute API's CannotResizeToSameFlavor is the API's 400; the unlock_override policy a 403.
-      statusOf: (m) =>
-        /must change flavor/.test(m) ? 400 : /^Policy doesn't allow/.test(m) ? 403 : undefined,
+      refusal: (m) => refusalStatus(def.action, m),
     });
     return answer(request, reply, def.action, server, record, version, value, principal);
   });

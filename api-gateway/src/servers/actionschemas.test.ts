@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { ApiError } from '../errors.ts';
 import { APIVersionRequest } from '../microversion.ts';
 import { actionKey, validateAction } from './actionschemas.ts';
+import { refusalStatus } from './actions.ts';
 
 const V = (v: string) => APIVersionRequest.parse(v);
 
@@ -109,5 +110,29 @@ describe('action body schemas (nova/api/openstack/compute/schemas)', () => {
     expect(error('2.55', { migrate: { host: 'a/b' } })).to.equal(undefined);
     expect(error('2.56', { migrate: { host: 'a/b' } })).to.contain('host');
     expect(error('2.56', { migrate: null })).to.equal(undefined);
+  });
+});
+
+describe('refusalStatus: operator refusals Nova answers other than 409', () => {
+  it('same flavor 400, unlock_override 403, a driver without pause/rescue/console 501, the rest 409', () => {
+    expect(refusalStatus('resize', 'When resizing, instances must change flavor!')).to.deep.equal({
+      code: 400,
+    });
+    expect(
+      refusalStatus(
+        'unlock',
+        "Policy doesn't allow os_compute_api:os-lock-server:unlock:unlock_override to be performed.",
+      ),
+    ).to.deep.equal({ code: 403 });
+    expect(refusalStatus('pause', 'Action pause is not supported by the kubevirt driver.')).to.deep.equal({
+      code: 501,
+      message: 'The requested functionality is not supported.',
+    });
+    expect(refusalStatus('suspend', 'Action suspend is not supported by the kubevirt driver.')).to.deep.equal(
+      {},
+    );
+    expect(refusalStatus('stop', "Cannot 'stop' instance x while it is in vm_state stopped")).to.deep.equal(
+      {},
+    );
   });
 });
