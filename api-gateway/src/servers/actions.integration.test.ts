@@ -200,6 +200,15 @@ describe('Server actions API (gateway on a real apiserver, fake driver)', functi
       expect(res.status, JSON.stringify(body)).to.equal(403);
       expect(res.body.forbidden.message).to.equal(`Policy doesn't allow ${policy} to be performed.`);
     }
+    // The instance comes first: another project's or a missing server is 404, not 403.
+    const missing = await gw.call('POST', '/v2.1/servers/00000000-0000-4000-8000-000000000000/action', {
+      token: alice,
+      body: { migrate: null },
+    });
+    expect(missing.status).to.equal(404);
+    expect(missing.body.itemNotFound.message).to.equal(
+      'Instance 00000000-0000-4000-8000-000000000000 could not be found.',
+    );
     const asReader = await act({ 'os-stop': null }, reader);
     expect(asReader.status).to.equal(403);
     expect(asReader.body.forbidden.message).to.equal(

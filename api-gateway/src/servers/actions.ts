@@ -245,11 +245,13 @@ export function registerServerActions(app: FastifyInstance, ctx: GatewayContext,
     if (def.min && version.compare(def.min) < 0) throw new ApiError(404, 'The resource could not be found.');
     validateAction(version, key, request.body);
     const value = ((request.body as Body)[key] ?? {}) as Body;
+    // As Nova's controllers: the instance first (404), then the policy on it (403); the
+    // ServerAction is then created as the user, so RBAC has the last word.
+    const server = await access.findServer(principal, request.params.id);
     enforce(principal, def.policy, def.rule);
     if (def.action === 'unshelve' && value.host !== undefined && value.host !== null) {
       enforce(principal, 'os_compute_api:os-shelve:unshelve_to_host', 'admin');
     }
-    const server = await access.findServer(principal, request.params.id, 'update');
     const parameters = def.parameters?.(value, version);
     await precheck(def.action, parameters);
 
