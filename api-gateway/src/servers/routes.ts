@@ -3,14 +3,12 @@
 // (SubjectAccessReview, cached briefly); writes through the client impersonating the user, then
 // awaited in the cache so the user's next read sees them.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { API_VERSION } from '../../../operator/src/api/kind.ts';
 import type {
   Aggregate,
   Flavor,
   Image,
   Keypair,
   Server,
-  ServerAction,
   ServerGroup,
 } from '../../../operator/src/api/v1alpha1/index.ts';
 import {
@@ -40,6 +38,8 @@ import {
 } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { APIVersionRequest } from '../microversion.ts';
+import { registerServerActions, submitAction } from './actions.ts';
+import { registerInstanceActions } from './instanceactions.ts';
 import { parseListQuery, selectServers } from './query.ts';
 import { validateCreate, validateMetadata, validateMetadataItem, validateUpdate } from './schemas.ts';
 import { instancesAllowed, limitsOf } from './quota.ts';
@@ -61,8 +61,6 @@ const COMPUTE_HOSTS = kovaResource(ComputeHostKind);
 const NOT_FOUND = (id: string) => `Instance ${id} could not be found.`;
 const POLICY = (rule: string) => `os_compute_api:servers:${rule}`;
 const META_POLICY = (rule: string) => `os_compute_api:server-metadata:${rule}`;
-/** How long DELETE waits for the operator to accept or refuse its action before answering 204. */
-const ACTION_ACCEPT_TIMEOUT_MS = 10_000;
 
 type Body = Record<string, unknown>;
 type Req = FastifyRequest<{ Params: { id: string; key: string; network: string }; Body: unknown }>;
@@ -314,35 +312,11 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
     const principal = principalOf(request);
     enforce(principal, POLICY('delete'), 'project_member');
     const server = await findServer(principal, request.params.id, 'update');
-    const ns = server.metadata.namespace!;
-    let action: ServerAction;
-    try {
-      action = await ctx.clientFor(principal).create<ServerAction>(collectionPath(SERVER_ACTIONS, ns), {
-        apiVersion: API_VERSION,
-        kind: 'ServerAction',
-        metadata: { generateName: `${server.metadata.name!.slice(0, 200)}-delete-` },
-        spec: {
-          server: server.metadata.name!,
-          action: 'delete',
-          requestId: request.id,
-          user: principal.userId,
-          admin: principal.isAdmin,
-        },
-      } as ServerAction);
-    } catch (e) {
-      kubeError(e, POLICY('delete'), NOT_FOUND(serverId(server)));
-    }
-    const actions = await caches.get<ServerAction>(SERVER_ACTIONS);
-    const key = `${ns}/${action.metadata.name}`;
-    await actions.waitUntil(() => {
-      const phase = actions.get(key)?.status?.phase;
-      return phase !== undefined && phase !== 'Pending';
-    }, ACTION_ACCEPT_TIMEOUT_MS);
-    const done = actions.get(key);
-    if (done?.status?.phase === 'Failed') {
-      const message = done.status.message ?? `Cannot 'delete' instance ${serverId(server)}`;
-      throw new ApiError(/could not be found/.test(message) ? 404 : 409, message);
-    }
+    await submitAction(ctx, principal, server, {
+      action: 'delete',
+      policy: POLICY('delete'),
+      requestId: request.id,
+    });
     return reply.code(204).send();
   });
 
@@ -433,6 +407,10 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
     await writeMetadata(p, s, rest);
     return reply.code(204).send();
   });
+
+  const access = { findServer, viewContext, patchServer };
+  registerServerActions(app, ctx, access);
+  registerInstanceActions(app, ctx, access);
 
   // Addresses (IPsController).
   app.get(`${P}/servers/:id/ips`, async (request: Req) => {
