@@ -2,7 +2,7 @@
 // accepts every object, and its RBAC is enough and no more: the operator, running as the chart's
 // ServiceAccount, boots a server, and the apiserver's audit log shows it was never refused.
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,12 @@ import { pino } from 'pino';
 import { loadConfig } from '../operator/src/config.ts';
 import { KubeClient } from '../operator/src/kube/client.ts';
 import { Operator } from '../operator/src/operator.ts';
+import { API_VERSION } from '../operator/src/api/kind.ts';
+import { Agent } from '../operator/src/agent/agent.ts';
+import { IMAGES } from '../operator/src/controllers/server.ts';
+import { FakeLibvirt } from '../operator/src/drivers/libvirt/fake.ts';
+import { COMPUTE_HOSTS } from '../operator/src/controllers/computehost.ts';
+import { collectionPath, objectPath } from '../operator/src/kube/resources.ts';
 import { ControlPlane } from './harness/controlplane.ts';
 import { startGateway } from './harness/gateway.ts';
 import { OpenStackCli } from './harness/openstack.ts';
@@ -32,6 +38,7 @@ const NS = 'kova-system';
 /** The ServiceAccounts as the apiserver names them (release "kova"). */
 const OPERATOR_SA = `system:serviceaccount:${NS}:kova-operator`;
 const GATEWAY_SA = `system:serviceaccount:${NS}:kova-gateway`;
+const AGENT_SA = `system:serviceaccount:${NS}:kova-agent`;
 const SA_GROUPS = ['system:serviceaccounts', `system:serviceaccounts:${NS}`];
 
 interface AuditEvent {
@@ -63,6 +70,7 @@ describe('Helm chart (helm install on a real kube-apiserver)', function () {
       users: [
         { name: OPERATOR_SA, groups: SA_GROUPS },
         { name: GATEWAY_SA, groups: SA_GROUPS },
+        { name: AGENT_SA, groups: SA_GROUPS },
       ],
       apiserverFlags: [
         `--audit-policy-file=${join(dir, 'audit-policy.yaml')}`,
@@ -206,6 +214,62 @@ describe('Helm chart (helm install on a real kube-apiserver)', function () {
     }
     expect(refusedRequests(GATEWAY_SA)).to.deep.equal([]);
     expect(refusedRequests(OPERATOR_SA)).to.deep.equal([]);
+  });
+
+  it("the libvirt agent's RBAC is enough: as its ServiceAccount (libvirt in memory) it reports its host and builds a server", async () => {
+    execFileSync('qemu-img', ['create', '-q', '-f', 'raw', join(dir, 'root.raw'), '1M']);
+    await createFakeNode(client, 'lv-1', { cpu: 2, memoryMb: 4096, diskGb: 20 }, 'libvirt');
+    await client.create(collectionPath(IMAGES), {
+      apiVersion: API_VERSION,
+      kind: 'Image',
+      metadata: { name: 'blank' },
+      spec: {
+        name: 'blank',
+        diskFormat: 'raw',
+        visibility: 'public',
+        source: { nodePath: join(dir, 'root.raw') },
+      },
+    });
+    const operator = await Operator.create({
+      kubeConfig: cp.kubeConfigFor(OPERATOR_SA),
+      config: loadConfig(undefined, {
+        compute: { report_interval: 1 },
+        leaderElection: { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 },
+      }),
+      log: pino({ level: 'silent' }),
+    });
+    const agent = await Agent.create({
+      kubeConfig: cp.kubeConfigFor(AGENT_SA),
+      node: 'lv-1',
+      namespace: NS,
+      stateDir: join(dir, 'instances'),
+      libvirt: new FakeLibvirt(),
+      reportInterval: 1,
+      log: pino({ level: 'silent' }),
+    });
+    const running = [operator.run(), agent.run()];
+    try {
+      // The fake driver of the tests before is gone: force node-1's compute service down (Nova's
+      // os-services force-down) so that lv-1 is the only host.
+      await client.patch(objectPath(COMPUTE_HOSTS, 'node-1'), { spec: { forcedDown: true } });
+      await createServer(client, 'demo', serverManifest('vm-1', 'm1.tiny', 'blank'));
+      await eventually('vm-1 ACTIVE on lv-1', async () => {
+        const s = await client.get<{ status?: { status?: string; host?: string } }>(
+          '/apis/compute.kova.io/v1alpha1/namespaces/demo/servers/vm-1',
+        );
+        return s.status?.status === 'ACTIVE' && s.status.host === 'lv-1';
+      }).catch(async (e: Error) => {
+        const s = await client.get('/apis/compute.kova.io/v1alpha1/namespaces/demo/servers/vm-1');
+        throw new Error(
+          `${e.message}: ${JSON.stringify((s as { status: unknown }).status)}; refused ${refusedRequests(AGENT_SA).join(', ')}`,
+        );
+      });
+    } finally {
+      await agent.stop();
+      await operator.stop();
+      await Promise.all(running);
+    }
+    expect(refusedRequests(AGENT_SA)).to.deep.equal([]);
   });
 
   /** The requests a ServiceAccount made in its own name (not impersonating) that were refused. */
