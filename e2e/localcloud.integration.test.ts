@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { eventually } from './harness/fixtures.ts';
+import { BOOT_MARKER } from './harness/guest.ts';
 import { OpenStackCli } from './harness/openstack.ts';
 import { repoRoot, toolPath } from './harness/tools.ts';
 
@@ -65,7 +66,7 @@ describe('Local cloud (make up / make down)', function () {
     expect(processesOf(dir).sort()).to.deep.equal(before);
   });
 
-  it('the openstack CLI, with the printed openrc, boots a server with the built image to ACTIVE', async () => {
+  it('the openstack CLI, with the printed openrc, boots a server with the built image to ACTIVE, and its console log shows the guest boot marker', async () => {
     const rc = Object.fromEntries(
       [...readFileSync(join(dir, 'openrc'), 'utf8').matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [
         m[1],
@@ -89,6 +90,13 @@ describe('Local cloud (make up / make down)', function () {
       'demo',
     ]);
     expect(server.status).to.equal('ACTIVE');
+    // A real guest: its serial console, through Nova's os-getConsoleOutput, shows it booted.
+    await eventually(
+      'the boot marker on the console',
+      async () => (await admin.ok(['console', 'log', 'show', 'demo'])).includes(BOOT_MARKER),
+      120_000,
+      2000,
+    );
     const listed = await kubectl('get', 'servers', '-A', '-o', 'jsonpath={.items[*].spec.name}');
     expect(listed.split(' ')).to.include('demo');
   });

@@ -1,6 +1,6 @@
 // kova-libvirt-agent: `node operator/src/agent/main.ts --node NAME [flags]`, one per libvirt node
 // (the chart's DaemonSet). Flags override the KOVA_* environment variables.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
@@ -15,7 +15,8 @@ const USAGE = `Usage: kova-libvirt-agent [options]
   --kubeconfig FILE      kubeconfig (env KUBECONFIG; default ~/.kube/config or in-cluster)
   --state-dir DIR        instance disks and image cache (env KOVA_STATE_DIR; default /var/lib/kova/instances)
   --libvirt-uri URI      libvirt connection (env KOVA_LIBVIRT_URI; default qemu:///system)
-  --virt-type TYPE       kvm or qemu (env KOVA_VIRT_TYPE; default kvm when /dev/kvm exists, else qemu)
+  --virt-type TYPE       kvm or qemu (env KOVA_VIRT_TYPE; default kvm when /dev/kvm exists and the CPU
+                         has VT-x/AMD-V, else qemu: software emulation)
   --namespace NS         namespace of the heartbeat Leases (env KOVA_NAMESPACE; default kova-system)
   --report-interval S    seconds between heartbeats (default: the config's report_interval, 10)
   --shutdown-timeout S   seconds a clean shutdown may take before power is pulled (default 60)
@@ -46,7 +47,7 @@ if (!node) {
   console.error(`--node (or KOVA_NODE_NAME) is required\n${USAGE}`);
   process.exit(2);
 }
-const virtType = values['virt-type'] ?? env.KOVA_VIRT_TYPE ?? (existsSync('/dev/kvm') ? 'kvm' : 'qemu');
+const virtType = values['virt-type'] ?? env.KOVA_VIRT_TYPE ?? (kvmUsable() ? 'kvm' : 'qemu');
 if (virtType !== 'kvm' && virtType !== 'qemu') {
   console.error(`--virt-type must be kvm or qemu, not ${virtType}`);
   process.exit(2);
@@ -86,3 +87,16 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 await agent.run();
+
+/**
+ * KVM needs both the device and the CPU's virtualisation extensions: a VM without nested
+ * virtualisation may have /dev/kvm while QEMU cannot use it (its guests then never run).
+ */
+function kvmUsable(): boolean {
+  if (!existsSync('/dev/kvm')) return false;
+  try {
+    return /^flags\s*:.*\b(vmx|svm)\b/m.test(readFileSync('/proc/cpuinfo', 'utf8'));
+  } catch {
+    return false;
+  }
+}
