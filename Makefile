@@ -19,6 +19,10 @@ $(NODE_DEPS): package.json package-lock.json
 .PHONY: deps
 deps: $(NODE_DEPS) ## Install npm packages (and with them Node.js 24)
 
+.PHONY: system-deps
+system-deps: ## Install the Debian packages the tests and the local cloud need (libvirt, QEMU, openstack CLI ...)
+	hack/install-system-deps.sh
+
 .PHONY: tools
 tools: ## Build kube-apiserver, kubectl, etcd and helm from the Go module proxy (cached by version)
 	hack/tools/build.sh
@@ -49,7 +53,7 @@ format: $(NODE_DEPS) ## Format the sources with prettier
 	prettier --write --log-level warn .
 
 .PHONY: test
-test: $(NODE_DEPS) tools check-crds ## Run every test (unit, and integration on a real kube-apiserver + etcd); SPEC=file[,file] runs those only
+test: system-deps $(NODE_DEPS) tools check-crds ## Run every test (unit, and integration on a real kube-apiserver + etcd); SPEC=file[,file] runs those only
 	mocha
 
 .PHONY: bench
@@ -59,8 +63,7 @@ bench: $(NODE_DEPS) tools ## Run the benchmarks; each prints lines `BENCH <name>
 	done
 
 .PHONY: up
-up: $(NODE_DEPS) tools ## Start a local Kova cloud on this machine (folder .cloud/, logs in .cloud/logs)
-	hack/install-system-deps.sh
+up: system-deps $(NODE_DEPS) tools ## Start a local Kova cloud on this machine (folder .cloud/, logs in .cloud/logs)
 	node hack/local-cloud/up.ts
 
 .PHONY: down
