@@ -42,7 +42,7 @@ import { registerServerActions, submitAction } from './actions.ts';
 import { registerInstanceActions } from './instanceactions.ts';
 import { parseListQuery, selectServers } from './query.ts';
 import { validateCreate, validateMetadata, validateMetadataItem, validateUpdate } from './schemas.ts';
-import { instancesAllowed, limitsOf } from './quota.ts';
+import { instancesAllowed, limitsOf, usage } from './quota.ts';
 import { planCreate, planUpdate } from './translate.ts';
 import {
   DEFAULT_AVAILABILITY_ZONE,
@@ -436,17 +436,4 @@ function checkMetadataQuota(metadata: Record<string, string>, quota: ProjectQuot
   if (allowed >= 0 && Object.keys(metadata).length > allowed) {
     throw new ApiError(403, `Maximum number of metadata items exceeds ${allowed}`);
   }
-}
-
-/** The project's instances, cores and RAM in use (a server not yet given its flavor copy counts its flavorRef's). */
-function usage(namespace: string, servers: readonly Server[], flavors: readonly Flavor[]) {
-  const used = { instances: 0, cores: 0, ram: 0 };
-  for (const s of servers) {
-    if (s.metadata.namespace !== namespace || s.metadata.deletionTimestamp) continue;
-    const f = s.status?.flavor ?? resolveFlavor(s.spec.flavorRef, flavors)?.spec;
-    used.instances++;
-    used.cores += f?.vcpus ?? 0;
-    used.ram += f?.ram ?? 0;
-  }
-  return used;
 }
