@@ -189,6 +189,10 @@ export function registerQuotas(app: FastifyInstance, ctx: GatewayContext): void 
     if (projectId !== p.projectId && !p.isAdmin) enforce(p, action, 'admin');
   }
 
+  /** RBAC for the cache reads of a project's quota and usage. */
+  const readable = (p: Principal, project: Project, action: string) =>
+    ctx.authorize(p, 'get', PROJECT_QUOTAS, project.namespace, action);
+
   async function quotaOf(project: Project): Promise<ProjectQuota | undefined> {
     return (await ctx.caches.get<ProjectQuota>(PROJECT_QUOTAS)).get(`${project.namespace}/${QUOTA_NAME}`);
   }
@@ -212,6 +216,7 @@ export function registerQuotas(app: FastifyInstance, ctx: GatewayContext): void 
     validateQuery(request, USER_QUERY);
     enforceReader(p, QS('show'), request.params.id);
     const project = projectOf(request.params.id);
+    await readable(p, project, QS('show'));
     return formatQuotaSet(project.id, projectLimits(await quotaOf(project)), filteredAt(request));
   });
 
@@ -220,6 +225,7 @@ export function registerQuotas(app: FastifyInstance, ctx: GatewayContext): void 
     validateQuery(request, USER_QUERY);
     enforceReader(p, QS('detail'), request.params.id);
     const project = projectOf(request.params.id);
+    await readable(p, project, QS('detail'));
     const limits = projectLimits(await quotaOf(project));
     const used = await inUse(project);
     const values = Object.fromEntries(
@@ -339,6 +345,7 @@ export function registerQuotas(app: FastifyInstance, ctx: GatewayContext): void 
     const filtered = v.matches('2.57') ? LIMITS_FILTERED_2_57 : v.matches('2.36') ? LIMITS_FILTERED_2_36 : [];
     const maxImageMeta = !v.matches('2.39');
     // An unknown tenant_id has no quota rows: Nova answers the defaults with nothing in use.
+    if (project) await readable(p, project, 'os_compute_api:limits');
     const limits = projectLimits(project && (await quotaOf(project)));
     const used = project ? await inUse(project) : {};
     return limitsView(limits, used, filtered, maxImageMeta);

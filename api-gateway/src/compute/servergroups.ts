@@ -143,6 +143,7 @@ export function registerServerGroups(app: FastifyInstance, ctx: GatewayContext):
     enforce(p, POLICY(action), action === 'show' ? 'project_reader' : 'project_member');
     if (g.metadata.namespace !== p.namespace && !p.isAdmin)
       throw new ApiError(403, policyMessage(POLICY(action)));
+    await ctx.authorize(p, 'get', SERVER_GROUPS, g.metadata.namespace, POLICY(action));
     return g;
   }
 
@@ -151,6 +152,7 @@ export function registerServerGroups(app: FastifyInstance, ctx: GatewayContext):
     const q = validateQuery(request, INDEX_QUERY);
     enforce(p, POLICY('index'), 'project_reader');
     const all = 'all_projects' in q && p.isAdmin;
+    await ctx.authorize(p, 'list', SERVER_GROUPS, all ? undefined : p.namespace, POLICY('index'));
     const groups = (await cache())
       .list()
       .filter((g) => all || g.metadata.namespace === p.namespace)

@@ -190,6 +190,17 @@ describe('Server groups, quota sets and limits (gateway on a real apiserver)', f
       });
       expect(shown.body.server_group.members).to.have.members([a.body.server.id, b.body.server.id]);
 
+      // server_group_members: a third member over a limit of 2 is Nova's 403.
+      const set = await gw.call('PUT', `/v2.1/os-quota-sets/${projectA}`, {
+        token: admin,
+        body: { quota_set: { server_group_members: 2 } },
+      });
+      expect(set.status).to.equal(200);
+      const third = await createServer(alice, 'apart-3', { group: id });
+      expect(third.status).to.equal(403);
+      expect(third.body.forbidden.message).to.equal('Quota exceeded, too many servers in group');
+      await gw.call('DELETE', `/v2.1/os-quota-sets/${projectA}`, { token: admin });
+
       const deleted = await gw.call('DELETE', `/v2.1/os-server-groups/${id}`, { token: alice });
       expect(deleted.status).to.equal(204);
       const gone = await gw.call('GET', `/v2.1/os-server-groups/${id}`, { token: alice });
