@@ -92,6 +92,26 @@ export const UPDATE: Versioned[] = [
   { schema: updateSchema(FILTERED_2_36), min: '2.36', max: '2.56' },
   { schema: updateSchema(FILTERED_2_57), min: '2.57' },
 ];
+const classSchema = (hidden: string[]): Schema => ({
+  type: 'object',
+  properties: {
+    quota_class_set: {
+      properties: Object.fromEntries(
+        [...RESOURCES, 'networks']
+          .filter((r) => !hidden.includes(r) && !(r === 'networks' && hidden.length > 0))
+          .map((r) => [r, QUOTA]),
+      ),
+      additionalProperties: false,
+    },
+  },
+  required: ['quota_class_set'],
+  additionalProperties: false,
+});
+export const CLASS_UPDATE: Versioned[] = [
+  { schema: classSchema([]), max: '2.49' },
+  { schema: classSchema(FILTERED_2_36), min: '2.50', max: '2.56' },
+  { schema: classSchema(FILTERED_2_57), min: '2.57' },
+];
 const USER_QUERY: Versioned[] = [
   { schema: querySchema({ user_id: { type: 'string' } }), max: '2.74' },
   { schema: querySchema({ user_id: { type: 'string' } }, false), min: '2.75' },
@@ -319,18 +339,32 @@ export function registerQuotas(app: FastifyInstance, ctx: GatewayContext): void 
     return reply.code(202).send();
   });
 
-  // os-quota-class-sets: Kova has one quota class, `default`, the operator's defaults (read-only).
-  app.get<{ Params: { id: string } }>(`${COMPUTE_PREFIX}/os-quota-class-sets/:id`, async (request) => {
-    const p = principalOf(request);
-    enforce(p, 'os_compute_api:os-quota-class-sets:show', 'admin');
-    // Before 2.50 the class view lacked server_groups and server_group_members (bug 1693168).
-    const filtered = version(request).matches('2.57')
+  // os-quota-class-sets: every class is the operator's defaults (QUOTA_RESOURCES), which live in
+  // code, not in an object. An update is validated and answered as Nova answers it when its limits
+  // are kept elsewhere (unified limits): the values do not change.
+  const QCS = `${COMPUTE_PREFIX}/os-quota-class-sets`;
+  /** Before 2.50 the class view lacked server_groups and server_group_members (bug 1693168). */
+  const classFiltered = (request: FastifyRequest): string[] =>
+    version(request).matches('2.57')
       ? FILTERED_2_57
       : version(request).matches('2.50')
         ? FILTERED_2_36
         : ['server_groups', 'server_group_members'];
-    const shown = formatQuotaSet(request.params.id, defaultQuotas(), filtered).quota_set;
+
+  app.get<{ Params: { id: string } }>(`${QCS}/:id`, async (request) => {
+    enforce(principalOf(request), 'os_compute_api:os-quota-class-sets:show', 'admin');
+    const shown = formatQuotaSet(request.params.id, defaultQuotas(), classFiltered(request)).quota_set;
     return { quota_class_set: shown };
+  });
+
+  app.put<{ Params: { id: string } }>(`${QCS}/:id`, async (request) => {
+    const p = principalOf(request);
+    validateBody(request, CLASS_UPDATE);
+    enforce(p, 'os_compute_api:os-quota-class-sets:update', 'admin');
+    if (request.params.id.length > 255) {
+      throw new ApiError(400, 'Invalid input received: quota_class_name has more than 255 characters.');
+    }
+    return { quota_class_set: formatQuotaSet(undefined, defaultQuotas(), classFiltered(request)).quota_set };
   });
 
   app.get(`${COMPUTE_PREFIX}/limits`, async (request) => {

@@ -221,6 +221,19 @@ export function registerServerGroups(app: FastifyInstance, ctx: GatewayContext):
     } catch (e) {
       kubeError(e, POLICY('create'));
     }
+    // CONF.quota.recheck_quota: count again, now from the apiserver, so that concurrent creates
+    // cannot together pass the limit; the one that finds itself over it is undone.
+    if (limit >= 0) {
+      const now = await ctx.kube.list<ServerGroup>(collectionPath(SERVER_GROUPS, p.namespace));
+      if (now.items.length > limit) {
+        try {
+          await ctx.clientFor(p).delete(objectPath(SERVER_GROUPS, created.metadata.name!, p.namespace));
+        } catch (e) {
+          kubeError(e, POLICY('create'));
+        }
+        throw new ApiError(403, 'Quota exceeded, too many server groups.');
+      }
+    }
     await c.observe(created);
     return { server_group: serverGroupView(request, created, p.projectId) };
   });

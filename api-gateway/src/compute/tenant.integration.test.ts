@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import type { ProjectQuota, Server } from '../../../operator/src/api/v1alpha1/index.ts';
 import { IMAGES, SERVERS } from '../../../operator/src/controllers/server.ts';
 import { PROJECT_QUOTAS } from '../../../operator/src/controllers/projectquota.ts';
+import { SERVER_GROUPS } from '../../../operator/src/controllers/servergroup.ts';
 import { collectionPath, objectPath } from '../../../operator/src/kube/resources.ts';
 import { createFakeNode, createFlavor, createImage, eventually } from '../../../e2e/harness/fixtures.ts';
 import { type TestGateway, startGateway } from '../../../e2e/harness/gateway.ts';
@@ -373,7 +374,37 @@ describe('Server groups, quota sets and limits (gateway on a real apiserver)', f
       expect(res.body.forbidden.message).to.equal('Quota exceeded, too many server groups.');
     });
 
-    it('shows the default quota class to admins', async () => {
+    it('never lets concurrent server group creates pass the server_groups quota', async () => {
+      const { projectId } = await gw.addUser('carol', 'carol-pw', 'project-c', 'member');
+      const carol = await gw.token('carol', 'carol-pw', 'project-c');
+      await gw.call('PUT', `/v2.1/os-quota-sets/${projectId}`, {
+        token: admin,
+        body: { quota_set: { server_groups: 3 } },
+      });
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          gw.call('POST', '/v2.1/os-server-groups', {
+            token: carol,
+            body: { server_group: { name: `c-${i}`, policies: ['affinity'] } },
+          }),
+        ),
+      );
+      const ok = answers.filter((a) => a.status === 200).map((a) => a.body.server_group.id);
+      const refused = answers.filter((a) => a.status === 403);
+      expect(ok.length + refused.length).to.equal(10);
+      expect(ok.length).to.be.within(1, 3);
+      for (const r of refused)
+        expect(r.body.forbidden.message).to.equal('Quota exceeded, too many server groups.');
+      const stored = await eventually('undone creates gone', async () => {
+        const list = await suite.client.list<{ metadata: { uid: string } }>(
+          collectionPath(SERVER_GROUPS, 'project-c'),
+        );
+        return list.items.length === ok.length && list.items;
+      });
+      expect(stored.map((g) => g.metadata.uid)).to.have.members(ok);
+    });
+
+    it("shows the default quota class to admins; an update changes nothing (the defaults are the operator's)", async () => {
       const res = await gw.call('GET', '/v2.1/os-quota-class-sets/default', {
         token: admin,
         headers: v('2.57'),
@@ -388,6 +419,19 @@ describe('Server groups, quota sets and limits (gateway on a real apiserver)', f
         server_group_members: 10,
         server_groups: 10,
       });
+      const updated = await gw.call('PUT', '/v2.1/os-quota-class-sets/default', {
+        token: admin,
+        body: { quota_class_set: { instances: 50, floating_ips: 1 } },
+      });
+      expect(updated.status).to.equal(200);
+      expect(updated.body.quota_class_set).to.include({ instances: 10 });
+      expect(updated.body.quota_class_set).to.not.have.property('id');
+      const malformed = await gw.call('PUT', '/v2.1/os-quota-class-sets/default', {
+        token: admin,
+        headers: v('2.50'),
+        body: { quota_class_set: { floating_ips: 1 } },
+      });
+      expect(malformed.status).to.equal(400);
       const byMember = await gw.call('GET', '/v2.1/os-quota-class-sets/default', { token: bob });
       expect(byMember.status).to.equal(403);
     });
