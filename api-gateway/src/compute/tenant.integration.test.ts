@@ -207,6 +207,31 @@ describe('Server groups, quota sets and limits (gateway on a real apiserver)', f
       const gone = await gw.call('GET', `/v2.1/os-server-groups/${id}`, { token: alice });
       expect(gone.status).to.equal(404);
     });
+
+    it('places up to max_server_per_host members of a 2.64 anti-affinity group on one host', async () => {
+      const g = await gw.call('POST', '/v2.1/os-server-groups', {
+        token: alice,
+        headers: v('2.64'),
+        body: {
+          server_group: {
+            name: 'two-per-host',
+            policy: 'anti-affinity',
+            rules: { max_server_per_host: '2' },
+          },
+        },
+      });
+      expect(g.body.server_group.rules).to.deep.equal({ max_server_per_host: 2 });
+      const id = g.body.server_group.id;
+      for (let i = 1; i <= 4; i++)
+        expect((await createServer(alice, `pair-${i}`, { group: id })).status).to.equal(202);
+      const hosts = await eventually('all four placed', async () => {
+        const all = await suite.client.list<Server>(collectionPath(SERVERS, 'project-a'));
+        const placed = all.items.filter((s) => s.spec.name.startsWith('pair-') && s.status?.host);
+        return placed.length === 4 && placed.map((s) => s.status!.host!);
+      });
+      const perHost = hosts.reduce<Record<string, number>>((m, h) => ({ ...m, [h]: (m[h] ?? 0) + 1 }), {});
+      expect(Object.values(perHost)).to.deep.equal([2, 2]);
+    });
   });
 
   describe('os-quota-sets and limits', () => {
