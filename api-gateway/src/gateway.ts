@@ -28,6 +28,8 @@ import {
 import { ApiError } from './errors.ts';
 import { registerFlavors } from './compute/flavors.ts';
 import { registerKeypairs } from './compute/keypairs.ts';
+import { registerQuotas } from './compute/quotas.ts';
+import { registerServerGroups } from './compute/servergroups.ts';
 import { registerImages } from './image/images.ts';
 import { registerServers } from './servers/routes.ts';
 import { validateToken } from './identity/auth.ts';
@@ -43,6 +45,8 @@ export const ROUTE_MODULES: RouteModule[] = [
   registerKeypairs,
   registerImages,
   registerServers,
+  registerServerGroups,
+  registerQuotas,
 ];
 
 export interface GatewayOptions {

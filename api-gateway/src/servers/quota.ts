@@ -1,7 +1,13 @@
 // The instances/cores/ram quota check of a server create (nova/compute/utils.py
 // check_num_instances_quota, get_headroom, get_over_quota_detail): how many of min..max servers
 // fit the project's quota, or Nova's 403 TooManyInstances.
-import { QUOTA_RESOURCES, type ProjectQuota } from '../../../operator/src/api/v1alpha1/index.ts';
+import {
+  QUOTA_RESOURCES,
+  type Flavor,
+  type ProjectQuota,
+  type Server,
+} from '../../../operator/src/api/v1alpha1/index.ts';
+import { resolveFlavor } from '../../../operator/src/compute/server.ts';
 import { ApiError } from '../errors.ts';
 
 type Resource = 'instances' | 'cores' | 'ram';
@@ -57,4 +63,17 @@ export function instancesAllowed(
     `Quota exceeded for ${overs.join(', ')}: Requested ${join((r) => requested[r])}, ` +
       `but already used ${join((r) => String(limits[r] - headroom[r]))} of ${join((r) => String(limits[r]))} ${overs.join(', ')}`,
   );
+}
+
+/** The project's instances, cores and RAM in use (a server not yet given its flavor copy counts its flavorRef's). */
+export function usage(namespace: string, servers: readonly Server[], flavors: readonly Flavor[]) {
+  const used: Usage = { instances: 0, cores: 0, ram: 0 };
+  for (const s of servers) {
+    if (s.metadata.namespace !== namespace || s.metadata.deletionTimestamp) continue;
+    const f = s.status?.flavor ?? resolveFlavor(s.spec.flavorRef, flavors)?.spec;
+    used.instances++;
+    used.cores += f?.vcpus ?? 0;
+    used.ram += f?.ram ?? 0;
+  }
+  return used;
 }

@@ -19,11 +19,11 @@ import {
 } from '../../../operator/src/api/v1alpha1/index.ts';
 import { AGGREGATES } from '../../../operator/src/controllers/aggregate.ts';
 import { KEYPAIRS } from '../../../operator/src/controllers/keypair.ts';
-import { FLAVORS, IMAGES, SERVERS } from '../../../operator/src/controllers/server.ts';
+import { FLAVORS, IMAGES, SERVERS, USER_ANNOTATION } from '../../../operator/src/controllers/server.ts';
 import { SERVER_ACTIONS } from '../../../operator/src/controllers/serveraction.ts';
 import { SERVER_GROUPS } from '../../../operator/src/controllers/servergroup.ts';
 import { PROJECT_QUOTAS } from '../../../operator/src/controllers/projectquota.ts';
-import { resolveFlavor, resolveImage } from '../../../operator/src/compute/server.ts';
+import { resolveFlavor, resolveImage, resolveServerGroup } from '../../../operator/src/compute/server.ts';
 import { collectionPath, kovaResource, objectPath } from '../../../operator/src/kube/resources.ts';
 import { baseUrl } from '../app.ts';
 import { computeUrl } from '../compute/common.ts';
@@ -42,7 +42,7 @@ import { registerServerActions, submitAction } from './actions.ts';
 import { registerInstanceActions } from './instanceactions.ts';
 import { parseListQuery, selectServers } from './query.ts';
 import { validateCreate, validateMetadata, validateMetadataItem, validateUpdate } from './schemas.ts';
-import { instancesAllowed, limitsOf } from './quota.ts';
+import { instancesAllowed, limitsOf, usage } from './quota.ts';
 import { planCreate, planUpdate } from './translate.ts';
 import {
   DEFAULT_AVAILABILITY_ZONE,
@@ -226,6 +226,7 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
     );
     checkMetadataQuota(plan.servers[0]!.spec.metadata ?? {}, quota);
     await checkReferences(principal, plan.servers[0]!);
+    await checkGroupMembersQuota(principal, plan.servers, quota);
 
     const client = ctx.clientFor(principal);
     const created: Server[] = [];
@@ -286,6 +287,39 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
         )
     ) {
       throw new ApiError(400, `Instance group ${group} could not be found.`);
+    }
+  }
+
+  /**
+   * compute.API._provision_instances: each new member of a server group counts against
+   * server_group_members (the group's servers of this user); over it, Nova's 403.
+   */
+  async function checkGroupMembersQuota(
+    principal: Principal,
+    planned: Server[],
+    quota: ProjectQuota | undefined,
+  ): Promise<void> {
+    const [servers, groups] = await Promise.all([
+      caches.get<Server>(SERVERS),
+      caches.get<ServerGroup>(SERVER_GROUPS),
+    ]);
+    const first = planned[0]!;
+    const group = resolveServerGroup(
+      { ...first, metadata: { ...first.metadata, namespace: principal.namespace } },
+      groups.list(),
+    );
+    if (!group) return;
+    const limit = quota?.spec.serverGroupMembers ?? QUOTA_RESOURCES.serverGroupMembers.default;
+    const members = servers
+      .list()
+      .filter(
+        (s) =>
+          !s.metadata.deletionTimestamp &&
+          s.metadata.annotations?.[USER_ANNOTATION] === principal.userId &&
+          resolveServerGroup(s, [group]) === group,
+      ).length;
+    if (limit >= 0 && members + planned.length > limit) {
+      throw new ApiError(403, 'Quota exceeded, too many servers in group');
     }
   }
 
@@ -436,17 +470,4 @@ function checkMetadataQuota(metadata: Record<string, string>, quota: ProjectQuot
   if (allowed >= 0 && Object.keys(metadata).length > allowed) {
     throw new ApiError(403, `Maximum number of metadata items exceeds ${allowed}`);
   }
-}
-
-/** The project's instances, cores and RAM in use (a server not yet given its flavor copy counts its flavorRef's). */
-function usage(namespace: string, servers: readonly Server[], flavors: readonly Flavor[]) {
-  const used = { instances: 0, cores: 0, ram: 0 };
-  for (const s of servers) {
-    if (s.metadata.namespace !== namespace || s.metadata.deletionTimestamp) continue;
-    const f = s.status?.flavor ?? resolveFlavor(s.spec.flavorRef, flavors)?.spec;
-    used.instances++;
-    used.cores += f?.vcpus ?? 0;
-    used.ram += f?.ram ?? 0;
-  }
-  return used;
 }
