@@ -252,6 +252,10 @@ describe('Helm chart (helm install on a real kube-apiserver)', function () {
       // The fake driver of the tests before is gone: force node-1's compute service down (Nova's
       // os-services force-down) so that lv-1 is the only host.
       await client.patch(objectPath(COMPUTE_HOSTS, 'node-1'), { spec: { forcedDown: true } });
+      await eventually('lv-1 reported by its agent', async () => {
+        const ch = await client.get<{ status?: { state?: string } }>(objectPath(COMPUTE_HOSTS, 'lv-1'));
+        return ch.status?.state === 'up';
+      });
       await createServer(client, 'demo', serverManifest('vm-1', 'm1.tiny', 'blank'));
       await eventually('vm-1 ACTIVE on lv-1', async () => {
         const s = await client.get<{ status?: { status?: string; host?: string } }>(
