@@ -76,7 +76,7 @@ function ranges(starts: [string, Schema][]): Versioned[] {
   });
 }
 
-const blockMigration = { ...types.boolean, enum: [...types.boolean.enum, 'auto'] };
+const blockMigration = { ...types.boolean, enum: [...(types.boolean.enum as unknown[]), 'auto'] };
 const liveProps = (v: '2.1' | '2.25' | '2.30'): Schema => ({
   block_migration: v === '2.1' ? types.boolean : blockMigration,
   ...(v === '2.1' ? { disk_over_commit: types.boolean } : {}),

@@ -5,7 +5,7 @@
 import type { Server } from '../../../operator/src/api/v1alpha1/index.ts';
 import { RESERVATION_LABEL } from '../../../operator/src/api/v1alpha1/index.ts';
 import { USER_ANNOTATION } from '../../../operator/src/controllers/server.ts';
-import { POWER_STATES, statusFromState } from '../../../operator/src/compute/states.ts';
+import { POWER_STATES, VM_STATES, statusFromState } from '../../../operator/src/compute/states.ts';
 import type { APIVersionRequest } from '../microversion.ts';
 import { MAX_LIMIT } from '../compute/common.ts';
 import { ApiError } from '../errors.ts';
@@ -389,20 +389,7 @@ function strictBoolDefaultTrue(v: string): boolean {
 
 function statusesKnown(statuses: string[]): boolean {
   const known = new Set<string>();
-  for (const vm of [
-    'active',
-    'building',
-    'paused',
-    'suspended',
-    'stopped',
-    'rescued',
-    'resized',
-    'soft-delete',
-    'deleted',
-    'error',
-    'shelved',
-    'shelved_offloaded',
-  ]) {
+  for (const vm of VM_STATES) {
     known.add(statusFromState(vm));
     for (const task of [
       'rebooting',

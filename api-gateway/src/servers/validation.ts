@@ -2,7 +2,7 @@
 // base64, date-time, regex, ipv4/ipv6 (nova/api/validation/validators.py), the parameter types of
 // parameter_types.py they use, and schemas picked by microversion range.
 import { ApiError } from '../errors.ts';
-import { ajv, type Schema, validationError } from '../validation.ts';
+import { BOOLEAN, ajv, type Schema, validationError } from '../validation.ts';
 
 /** oslo timeutils.parse_isotime (iso8601): a date, optionally a time and a zone. */
 const ISO_RE = /^\d{4}-?\d{2}-?\d{2}([T ]\d{2}(:?\d{2}(:?\d{2}([.,]\d+)?)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/i;
@@ -87,33 +87,7 @@ export function forVersion<T>(
 // parameter_types.py, the ones the server routes use.
 export const types = {
   name: { type: 'string', minLength: 1, maxLength: 255, format: 'name' },
-  boolean: {
-    type: ['boolean', 'string'],
-    enum: [
-      true,
-      'True',
-      'TRUE',
-      'true',
-      '1',
-      'ON',
-      'On',
-      'on',
-      'YES',
-      'Yes',
-      'yes',
-      false,
-      'False',
-      'FALSE',
-      'false',
-      '0',
-      'OFF',
-      'Off',
-      'off',
-      'NO',
-      'No',
-      'no',
-    ],
-  },
+  boolean: BOOLEAN,
   positiveInteger: { type: ['integer', 'string'], pattern: '^[0-9]*$', minimum: 1, minLength: 1 },
   nonNegativeInteger: { type: ['integer', 'string'], pattern: '^[0-9]*$', minimum: 0, minLength: 1 },
   hostname: {
