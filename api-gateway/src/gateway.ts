@@ -30,6 +30,7 @@ import { registerFlavors } from './compute/flavors.ts';
 import { registerKeypairs } from './compute/keypairs.ts';
 import { registerImages } from './image/images.ts';
 import { registerServers } from './servers/routes.ts';
+import { registerAdmin } from './admin/routes.ts';
 import { validateToken } from './identity/auth.ts';
 import { KeystoneError, TOKEN_TTL_MS, registerIdentity } from './identity/keystone.ts';
 import { ensureRbac } from './identity/rbac.ts';
@@ -43,6 +44,7 @@ export const ROUTE_MODULES: RouteModule[] = [
   registerKeypairs,
   registerImages,
   registerServers,
+  registerAdmin,
 ];
 
 export interface GatewayOptions {
