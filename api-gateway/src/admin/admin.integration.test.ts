@@ -2,10 +2,11 @@
 // through the gateway, on a real apiserver with the operator and the fake driver: Nova's fields per
 // microversion, Nova's errors, and the effect on the Aggregate and ComputeHost objects.
 import { expect } from 'chai';
-import type { Aggregate, Image } from '../../../operator/src/api/v1alpha1/index.ts';
+import type { Aggregate, ComputeHost, Image } from '../../../operator/src/api/v1alpha1/index.ts';
 import { AGGREGATES } from '../../../operator/src/controllers/aggregate.ts';
 import { IMAGES } from '../../../operator/src/controllers/server.ts';
-import { collectionPath } from '../../../operator/src/kube/resources.ts';
+import { COMPUTE_HOSTS } from '../../../operator/src/controllers/computehost.ts';
+import { collectionPath, objectPath } from '../../../operator/src/kube/resources.ts';
 import { createFakeNode, eventually, waitForHostsUp } from '../../../e2e/harness/fixtures.ts';
 import type { TestGateway } from '../../../e2e/harness/gateway.ts';
 import type { OperatorSuite } from '../../../e2e/harness/suite.ts';
@@ -192,6 +193,240 @@ describe('Admin compute API (gateway on a real apiserver, fake driver)', functio
       expect(await kubeAggregate(id)).to.equal(undefined);
       const list = await call('GET', '/os-aggregates');
       expect(list.body.aggregates.map((a: { id: number }) => a.id)).to.not.include(id);
+    });
+  });
+  describe('os-hypervisors', () => {
+    it('list: integer ids before 2.53, uuids (the ComputeHost uid) from 2.53; state and status', async () => {
+      const old = await call('GET', '/os-hypervisors');
+      expect(old.status).to.equal(200);
+      const names = old.body.hypervisors.map((h: { hypervisor_hostname: string }) => h.hypervisor_hostname);
+      expect(names).to.include.members(['node-1', 'node-2']);
+      const h1 = old.body.hypervisors.find(
+        (h: { hypervisor_hostname: string }) => h.hypervisor_hostname === 'node-1',
+      );
+      expect(h1).to.have.all.keys('id', 'hypervisor_hostname', 'state', 'status');
+      expect(h1.id).to.be.a('number');
+      expect(h1).to.include({ state: 'up', status: 'enabled' });
+      const ch = await suite.client.get<ComputeHost>(objectPath(COMPUTE_HOSTS, 'node-1'));
+      const v253 = await call(
+        'GET',
+        '/os-hypervisors?hypervisor_hostname_pattern=node-1&with_servers=true',
+        undefined,
+        '2.53',
+      );
+      expect(v253.status, JSON.stringify(v253.body)).to.equal(200);
+      expect(v253.body.hypervisors).to.have.length(1);
+      expect(v253.body.hypervisors[0].id).to.equal(ch.metadata.uid);
+      expect(v253.body.hypervisors[0].servers.map((x: { uuid: string }) => x.uuid)).to.have.length.above(0);
+      const none = await call('GET', '/os-hypervisors?hypervisor_hostname_pattern=zzz', undefined, '2.53');
+      expect(none.status).to.equal(404);
+      expect(none.body.itemNotFound.message).to.equal("No hypervisor matching 'zzz' could be found.");
+      const bad = await call('GET', '/os-hypervisors?foo=1', undefined, '2.53');
+      expect(bad.status).to.equal(400);
+      expect(bad.body.badRequest.message).to.equal(
+        "Additional properties are not allowed ('foo' was unexpected)",
+      );
+    });
+
+    it('detail has the resource figures up to 2.87 and trims them (with uptime) at 2.88', async () => {
+      const d287 = await call('GET', '/os-hypervisors/detail', undefined, '2.87');
+      const h = d287.body.hypervisors.find(
+        (x: { hypervisor_hostname: string }) => x.hypervisor_hostname === 'node-2',
+      );
+      expect(h).to.include({ vcpus: 16, memory_mb: 32768, local_gb: 400 });
+      expect(h).to.include.keys('hypervisor_type', 'hypervisor_version', 'host_ip', 'running_vms');
+      expect(h.cpu_info).to.be.an('object');
+      expect(h.service).to.have.all.keys('id', 'host', 'disabled_reason');
+      const d21 = await call('GET', '/os-hypervisors/detail');
+      expect(d21.body.hypervisors[0].cpu_info).to.be.a('string');
+      const d288 = await call('GET', '/os-hypervisors/detail', undefined, '2.88');
+      const t = d288.body.hypervisors[0];
+      expect(t).to.not.have.any.keys('vcpus', 'memory_mb', 'running_vms', 'cpu_info');
+      expect(t).to.have.property('uptime', null);
+      const show = await call('GET', `/os-hypervisors/${t.id}`, undefined, '2.88');
+      expect(show.status).to.equal(200);
+      expect(show.body.hypervisor.id).to.equal(t.id);
+      expect(
+        (await call('GET', '/os-hypervisors/not-a-uuid', undefined, '2.53')).body.badRequest.message,
+      ).to.equal('Invalid uuid not-a-uuid');
+      const missing = await call('GET', '/os-hypervisors/12');
+      expect(missing.status).to.equal(404);
+      expect(missing.body.itemNotFound.message).to.equal("Hypervisor with ID '12' could not be found.");
+    });
+
+    it('statistics (≤2.87) sums the enabled hosts; search and servers (≤2.52) find by name', async () => {
+      const stats = await call('GET', '/os-hypervisors/statistics', undefined, '2.87');
+      expect(stats.status).to.equal(200);
+      expect(stats.body.hypervisor_statistics).to.include({ count: 2, vcpus: 32, memory_mb: 65536 });
+      expect((await call('GET', '/os-hypervisors/statistics', undefined, '2.88')).status).to.equal(404);
+      const search = await call('GET', '/os-hypervisors/node/search', undefined, '2.52');
+      expect(search.body.hypervisors).to.have.length(2);
+      const servers = await call('GET', '/os-hypervisors/node-1/servers', undefined, '2.52');
+      expect(servers.body.hypervisors[0].servers[0]).to.have.all.keys('name', 'uuid');
+      expect((await call('GET', '/os-hypervisors/node/search', undefined, '2.53')).status).to.equal(404);
+      const member = await call('GET', '/os-hypervisors', undefined, '2.1', alice);
+      expect(member.status).to.equal(403);
+      expect(member.body.forbidden.message).to.equal(
+        "Policy doesn't allow os_compute_api:os-hypervisors:list to be performed.",
+      );
+    });
+  });
+
+  describe('os-services and os-availability-zone', () => {
+    it('list: one nova-compute service per host with its zone; forced_down from 2.11', async () => {
+      const res = await call('GET', '/os-services?binary=nova-compute', undefined, '2.11');
+      expect(res.status).to.equal(200);
+      const s1 = res.body.services.find((s: { host: string }) => s.host === 'node-1');
+      expect(s1).to.have.all.keys(
+        'binary',
+        'host',
+        'id',
+        'zone',
+        'status',
+        'state',
+        'updated_at',
+        'disabled_reason',
+        'forced_down',
+      );
+      expect(s1).to.include({
+        binary: 'nova-compute',
+        zone: 'nova',
+        status: 'enabled',
+        state: 'up',
+        forced_down: false,
+      });
+      const old = await call('GET', '/os-services');
+      expect(old.body.services[0]).to.not.have.property('forced_down');
+      expect((await call('GET', '/os-services?binary=nova-scheduler')).body.services).to.deep.equal([]);
+    });
+
+    it('disable with a reason (≤2.52) writes the ComputeHost spec, and the scheduler skips the host', async () => {
+      const res = await call('PUT', '/os-services/disable-log-reason', {
+        host: 'node-1',
+        binary: 'nova-compute',
+        disabled_reason: 'maintenance',
+      });
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      expect(res.body.service).to.deep.equal({
+        host: 'node-1',
+        binary: 'nova-compute',
+        status: 'disabled',
+        disabled_reason: 'maintenance',
+      });
+      const ch = await suite.client.get<ComputeHost>(objectPath(COMPUTE_HOSTS, 'node-1'));
+      expect(ch.spec).to.include({ disabled: true, disabledReason: 'maintenance' });
+      const imageId = (await suite.client.list<Image>(collectionPath(IMAGES))).items[0]!.metadata.uid!;
+      for (const name of ['d1', 'd2']) {
+        const created = await gw.call('POST', '/v2.1/servers', {
+          token: alice,
+          body: { server: { name, flavorRef: '2', imageRef: imageId } },
+        });
+        const host = await eventually(`${name} placed`, async () => {
+          const r = await gw.call('GET', `/v2.1/servers/${created.body.server.id}`, { token: admin });
+          return r.body.server['OS-EXT-SRV-ATTR:host'] ?? undefined;
+        });
+        expect(host).to.equal('node-2');
+      }
+      const missing = await call('PUT', '/os-services/disable-log-reason', {
+        host: 'node-1',
+        binary: 'nova-compute',
+      });
+      expect(missing.body.badRequest.message).to.equal('Missing disabled reason field');
+      const sched = await call('PUT', '/os-services/disable', { host: 'node-1', binary: 'nova-scheduler' });
+      expect(sched.body.badRequest.message).to.equal(
+        'Updating a nova-scheduler service is not supported. Only nova-compute services can be updated.',
+      );
+      const unknown = await call('PUT', '/os-services/disable', { host: 'nope', binary: 'nova-compute' });
+      expect(unknown.status).to.equal(404);
+      expect(unknown.body.itemNotFound.message).to.equal('Could not find binary nova-compute on host nope.');
+      expect(
+        (await call('PUT', '/os-services/force-down', { host: 'node-1', binary: 'nova-compute' })).status,
+      ).to.equal(404);
+    });
+
+    it('zones: a zone with only disabled hosts is unavailable; detail is admin-only', async () => {
+      const agg = await call('POST', '/os-aggregates', {
+        aggregate: { name: 'zone-x', availability_zone: 'zx' },
+      });
+      await call('POST', `/os-aggregates/${agg.body.aggregate.id}/action`, { add_host: { host: 'node-1' } });
+      const list = await call('GET', '/os-availability-zone', undefined, '2.1', alice);
+      expect(list.status).to.equal(200);
+      expect(list.body.availabilityZoneInfo).to.deep.equal([
+        { zoneName: 'nova', zoneState: { available: true }, hosts: null },
+        { zoneName: 'zx', zoneState: { available: false }, hosts: null },
+      ]);
+      expect((await call('GET', '/os-availability-zone/detail', undefined, '2.1', alice)).status).to.equal(
+        403,
+      );
+      const detail = await call('GET', '/os-availability-zone/detail');
+      expect(detail.body.availabilityZoneInfo[0].hosts['node-2']['nova-compute']).to.include({
+        available: true,
+        active: true,
+      });
+    });
+
+    it('2.53: update by uuid enables and forces down; answers the whole service', async () => {
+      const list = await call('GET', '/os-services', undefined, '2.53');
+      const svc = list.body.services.find((s: { host: string }) => s.host === 'node-1');
+      expect(svc.id).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      const enabled = await call(
+        'PUT',
+        `/os-services/${svc.id}`,
+        { status: 'enabled', forced_down: true },
+        '2.53',
+      );
+      expect(enabled.status, JSON.stringify(enabled.body)).to.equal(200);
+      expect(enabled.body.service).to.include({
+        id: svc.id,
+        status: 'enabled',
+        state: 'down',
+        forced_down: true,
+        zone: 'zx',
+      });
+      const ch = await suite.client.get<ComputeHost>(objectPath(COMPUTE_HOSTS, 'node-1'));
+      expect(ch.spec).to.include({ disabled: false, forcedDown: true });
+      expect(ch.spec).to.not.have.property('disabledReason');
+      const empty = await call('PUT', `/os-services/${svc.id}`, {}, '2.53');
+      expect(empty.body.badRequest.message).to.equal(
+        "No updates were requested. Fields 'status' or 'forced_down' should be specified.",
+      );
+      const both = await call(
+        'PUT',
+        `/os-services/${svc.id}`,
+        { status: 'enabled', disabled_reason: 'x' },
+        '2.53',
+      );
+      expect(both.body.badRequest.message).to.equal(
+        "Specifying 'disabled_reason' with status 'enabled' is invalid.",
+      );
+      const up = await call('PUT', `/os-services/${svc.id}`, { forced_down: false }, '2.53');
+      expect(up.body.service).to.include({ state: 'up', forced_down: false });
+    });
+
+    it('delete: 409 while the host has servers; else the host leaves its aggregates and the ComputeHost goes', async () => {
+      const list = await call('GET', '/os-services', undefined, '2.53');
+      const svc1 = list.body.services.find((s: { host: string }) => s.host === 'node-1');
+      const busy = await call('DELETE', `/os-services/${svc1.id}`, undefined, '2.53');
+      expect(busy.status).to.equal(409);
+      expect(busy.body.conflictingRequest.message).to.equal(
+        'Unable to delete compute service that is hosting instances. Migrate or delete the instances first.',
+      );
+      await createFakeNode(suite.client, 'node-3', { cpu: 4, memoryMb: 4096, diskGb: 40 });
+      await waitForHostsUp(suite.client, 3);
+      const agg = await call('POST', '/os-aggregates', { aggregate: { name: 'to-leave' } });
+      await call('POST', `/os-aggregates/${agg.body.aggregate.id}/action`, { add_host: { host: 'node-3' } });
+      const old = await call('GET', '/os-services?host=node-3');
+      const res = await call('DELETE', `/os-services/${old.body.services[0].id}`);
+      expect(res.status).to.equal(204);
+      expect(
+        (await call('GET', `/os-aggregates/${agg.body.aggregate.id}`)).body.aggregate.hosts,
+      ).to.deep.equal([]);
+      expect((await call('DELETE', '/os-services/abc')).body.badRequest.message).to.equal(
+        'Invalid input received: id must be an integer',
+      );
+      expect((await call('DELETE', '/os-services/1')).body.itemNotFound.message).to.equal(
+        'Service 1 not found.',
+      );
     });
   });
 });

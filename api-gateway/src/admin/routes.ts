@@ -3,7 +3,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.ts';
 import { registerAggregates } from './aggregates.ts';
+import { registerHypervisors } from './hypervisors.ts';
+import { registerServices } from './services.ts';
+import { registerZones } from './zones.ts';
 
 export function registerAdmin(app: FastifyInstance, ctx: GatewayContext): void {
   registerAggregates(app, ctx);
+  registerZones(app, ctx);
+  registerHypervisors(app, ctx);
+  registerServices(app, ctx);
 }
