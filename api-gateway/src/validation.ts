@@ -102,6 +102,9 @@ export const BOOLEAN: Schema = {
   ],
 };
 
+/** Nova's parameter_types.fqdn (a host name; underscores allowed). */
+export const FQDN: Schema = { type: 'string', minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9-._]*$' };
+
 /** oslo's strutils.bool_from_string for values that passed BOOLEAN. */
 export const toBool = (v: unknown): boolean =>
   v === true || (typeof v === 'string' && ['true', '1', 'on', 'yes'].includes(v.toLowerCase()));

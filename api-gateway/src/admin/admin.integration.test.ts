@@ -249,6 +249,11 @@ describe('Admin compute API (gateway on a real apiserver, fake driver)', functio
       expect(
         (await call('GET', '/os-hypervisors/not-a-uuid', undefined, '2.53')).body.badRequest.message,
       ).to.equal('Invalid uuid not-a-uuid');
+      const h1 = (await call('GET', '/os-hypervisors')).body.hypervisors[0];
+      const uptime = await call('GET', `/os-hypervisors/${h1.id}/uptime`);
+      expect(uptime.status).to.equal(501);
+      expect(uptime.body.notImplemented.message).to.equal('The requested functionality is not supported.');
+      expect((await call('GET', `/os-hypervisors/${t.id}/uptime`, undefined, '2.88')).status).to.equal(404);
       const missing = await call('GET', '/os-hypervisors/12');
       expect(missing.status).to.equal(404);
       expect(missing.body.itemNotFound.message).to.equal("Hypervisor with ID '12' could not be found.");
@@ -298,6 +303,11 @@ describe('Admin compute API (gateway on a real apiserver, fake driver)', functio
       const old = await call('GET', '/os-services');
       expect(old.body.services[0]).to.not.have.property('forced_down');
       expect((await call('GET', '/os-services?binary=nova-scheduler')).body.services).to.deep.equal([]);
+      const strict = await call('GET', '/os-services?zone=nova', undefined, '2.75');
+      expect(strict.status).to.equal(400);
+      expect(strict.body.badRequest.message).to.equal(
+        "Additional properties are not allowed ('zone' was unexpected)",
+      );
     });
 
     it('disable with a reason (≤2.52) writes the ComputeHost spec, and the scheduler skips the host', async () => {

@@ -22,8 +22,8 @@ import {
   principalOf,
 } from '../context.ts';
 import { ApiError } from '../errors.ts';
-import { type Schema, type Versioned, pyRepr, validateBody } from '../validation.ts';
-import { novaTime } from '../compute/common.ts';
+import { type Schema, type Versioned, pyRepr, validateBody, FQDN } from '../validation.ts';
+import { novaTime, validateInteger } from '../compute/common.ts';
 
 const POLICY = 'os_compute_api:os-aggregates';
 export const AZ_KEY = 'availability_zone';
@@ -68,7 +68,6 @@ export const UPDATE: Versioned[] = [
   { schema: aggregateBody(NAME_SPACES, AZ_SPACES, true), max: '2.0' },
   { schema: aggregateBody(NAME_SPACES, AZ, true), min: '2.1' },
 ];
-const FQDN: Schema = { type: 'string', minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9-._]*$' };
 const hostAction = (key: string): Schema =>
   wrap(key, { type: 'object', properties: { host: FQDN }, required: ['host'], additionalProperties: false });
 export const ADD_HOST = hostAction('add_host');
@@ -115,10 +114,7 @@ export function aggregateView(a: Aggregate, request: FastifyRequest, full = true
 const normalize = (s: string): string => s.trim();
 
 /** utils.validate_integer(id, 'id'). */
-function aggregateId(raw: string): number {
-  if (!/^\s*[+-]?\d+\s*$/.test(raw)) throw new ApiError(400, 'Invalid input received: id must be an integer');
-  return Number(raw);
-}
+const aggregateId = (raw: string): number => validateInteger(raw, 'id');
 
 /** The zone each host is in by its aggregates (hosts in none: absent). */
 export function zonesOfHosts(aggregates: readonly Aggregate[]): Map<string, string> {

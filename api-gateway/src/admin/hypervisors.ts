@@ -8,14 +8,21 @@ import type { ComputeHost, Server } from '../../../operator/src/api/v1alpha1/ind
 import { SERVERS } from '../../../operator/src/controllers/server.ts';
 import { COMPUTE_PREFIX, type GatewayContext, enforce, principalOf } from '../context.ts';
 import { ApiError } from '../errors.ts';
-import { BOOLEAN, type Schema, type Versioned, querySchema, toBool, validateQuery } from '../validation.ts';
-import { collectionLinks, limitAndMarker, numericId, paginate } from '../compute/common.ts';
+import {
+  BOOLEAN,
+  type Schema,
+  type Versioned,
+  querySchema,
+  toBool,
+  validateQuery,
+  FQDN,
+} from '../validation.ts';
+import { collectionLinks, isIntegerString, limitAndMarker, numericId, paginate } from '../compute/common.ts';
 import { hostsAndZones, isUuidLike, onlyIn, serviceIsUp, serviceUuid } from './hosts.ts';
 
 const POLICY = 'os_compute_api:os-hypervisors';
 
 const NON_NEGATIVE: Schema = { type: ['integer', 'string'], pattern: '^[0-9]*$', minimum: 0, minLength: 1 };
-const FQDN: Schema = { type: 'string', minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9-._]*$' };
 const PAGING = { limit: NON_NEGATIVE, marker: { type: 'string' } };
 export const LIST_QUERY: Versioned[] = [
   { schema: querySchema({}), max: '2.32' },
@@ -186,19 +193,23 @@ export function registerHypervisors(app: FastifyInstance, ctx: GatewayContext): 
     return { hypervisor_statistics: stats };
   });
 
+  /** _validate_id and compute_node_get: the host a path id names, or Nova's 400/404. */
+  async function byId(request: FastifyRequest, id: string): Promise<ComputeHost> {
+    const notFound = new ApiError(404, `Hypervisor with ID '${id}' could not be found.`);
+    const uuids = supports(request, '2.53');
+    if (uuids && !isUuidLike(id)) throw new ApiError(400, `Invalid uuid ${id}`);
+    if (!uuids && !isIntegerString(id)) throw notFound;
+    const want = uuids ? id : String(Number(id));
+    const { hosts } = await hostsAndZones(ctx);
+    const ch = hosts.find((h) => String(hypervisorId(h, request)) === want);
+    if (!ch) throw notFound;
+    return ch;
+  }
+
   app.get<{ Params: { id: string } }>(`${P}/:id`, async (request) => {
     enforce(principalOf(request), `${POLICY}:show`, 'admin');
     const q = validateQuery(request, SHOW_QUERY);
-    const id = request.params.id;
-    const notFound = new ApiError(404, `Hypervisor with ID '${id}' could not be found.`);
-    if (supports(request, '2.53')) {
-      if (!isUuidLike(id)) throw new ApiError(400, `Invalid uuid ${id}`);
-    } else if (!/^\s*[+-]?\d+\s*$/.test(id)) throw notFound;
-    const { hosts } = await hostsAndZones(ctx);
-    const ch = hosts.find(
-      (h) => String(hypervisorId(h, request)) === (supports(request, '2.53') ? id : String(Number(id))),
-    );
-    if (!ch) throw notFound;
+    const ch = await byId(request, request.params.id);
     const servers = await allServers();
     const withServers = q.with_servers !== undefined && toBool(q.with_servers);
     return {
@@ -209,6 +220,14 @@ export function registerHypervisors(app: FastifyInstance, ctx: GatewayContext): 
         withServers,
       }),
     };
+  });
+
+  // ≤2.87; no driver of Kova's reports the host's uptime: Nova's answer for a driver without it.
+  app.get<{ Params: { id: string } }>(`${P}/:id/uptime`, async (request) => {
+    onlyIn(!supports(request, '2.88'));
+    enforce(principalOf(request), `${POLICY}:uptime`, 'admin');
+    await byId(request, request.params.id);
+    throw new ApiError(501, 'The requested functionality is not supported.');
   });
 
   for (const what of ['search', 'servers'] as const) {

@@ -26,15 +26,15 @@ import {
   toBool,
   validateBody,
   validateQuery,
+  FQDN,
 } from '../validation.ts';
-import { novaTime, numericId } from '../compute/common.ts';
+import { novaTime, numericId, validateInteger } from '../compute/common.ts';
 import { COMPUTE_BINARY, hostsAndZones, isUuidLike, serviceIsUp, serviceUuid } from './hosts.ts';
 
 const POLICY = 'os_compute_api:os-services';
 
 const REASON: Schema = { type: 'string', minLength: 1, maxLength: 255 };
 const BINARY: Schema = { type: 'string', minLength: 1, maxLength: 255 };
-const FQDN: Schema = { type: 'string', minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9-._]*$' };
 const byHost = (extra: Record<string, Schema>): Schema => ({
   type: 'object',
   properties: { host: FQDN, binary: BINARY, disabled_reason: REASON, ...extra },
@@ -97,9 +97,8 @@ export function registerServices(app: FastifyInstance, ctx: GatewayContext): voi
       if (!isUuidLike(id)) throw new ApiError(400, `Invalid uuid ${id}`);
       return hosts.find((h) => serviceUuid(h) === id.toLowerCase());
     }
-    if (!/^\s*[+-]?\d+\s*$/.test(id))
-      throw new ApiError(400, 'Invalid input received: id must be an integer');
-    return hosts.find((h) => numericId(h.metadata.uid) === Number(id));
+    const n = validateInteger(id, 'id');
+    return hosts.find((h) => numericId(h.metadata.uid) === n);
   }
 
   /** Merge-patches the ComputeHost's spec; answers the written object once the cache has it. */

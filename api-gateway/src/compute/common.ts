@@ -34,10 +34,17 @@ export function resourceLinks(request: FastifyRequest, id: string, collection: s
   ];
 }
 
+/** Whether raw is an integer as Python's int() reads one. */
+export const isIntegerString = (raw: string): boolean => /^\s*[+-]?\d+\s*$/.test(raw);
+
+/** utils.validate_integer: the integer, or Nova's 400 "Invalid input received: <name> must be an integer". */
+export function validateInteger(raw: string, name: string): number {
+  if (!isIntegerString(raw)) throw new ApiError(400, `Invalid input received: ${name} must be an integer`);
+  return Number(raw);
+}
+
 function intParam(raw: string, name: string): number {
-  if (!/^\s*[+-]?\d+\s*$/.test(raw))
-    throw new ApiError(400, `Invalid input received: ${name} must be an integer`);
-  const n = Number(raw);
+  const n = validateInteger(raw, name);
   if (n < 0) throw new ApiError(400, `Invalid input received: ${name} must be >= 0`);
   return n;
 }
