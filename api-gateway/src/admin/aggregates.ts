@@ -24,6 +24,7 @@ import {
 import { ApiError } from '../errors.ts';
 import { type Schema, type Versioned, pyRepr, validateBody, FQDN } from '../validation.ts';
 import { novaTime, validateInteger } from '../compute/common.ts';
+import { actionKey } from '../servers/actionschemas.ts';
 
 const POLICY = 'os_compute_api:os-aggregates';
 export const AZ_KEY = 'availability_zone';
@@ -91,6 +92,17 @@ export function aggregateMetadata(a: Aggregate): Record<string, string> {
   return { ...a.spec.metadata, ...(a.spec.availabilityZone ? { [AZ_KEY]: a.spec.availabilityZone } : {}) };
 }
 
+/** When the aggregate's spec last changed after its creation (Nova's updated_at), if it did. */
+function updatedAt(a: Aggregate): string | undefined {
+  const created = a.metadata.creationTimestamp ?? '';
+  const entries = (a.metadata as { managedFields?: { time?: string; subresource?: string }[] }).managedFields;
+  const times = (entries ?? [])
+    .filter((f) => f.subresource !== 'status' && f.time && f.time > created)
+    .map((f) => f.time!)
+    .sort();
+  return times.at(-1);
+}
+
 /** _marshall_aggregate: the object's fields (uuid from 2.41) and availability_zone. */
 export function aggregateView(a: Aggregate, request: FastifyRequest, full = true): Record<string, unknown> {
   const v: Record<string, unknown> = {
@@ -100,7 +112,7 @@ export function aggregateView(a: Aggregate, request: FastifyRequest, full = true
     deleted_at: null,
     id: a.status?.id ?? null,
     name: a.spec.name,
-    updated_at: null,
+    updated_at: novaTime(updatedAt(a)),
   };
   if (full) {
     v.hosts = a.spec.hosts ?? [];
@@ -228,12 +240,13 @@ export function registerAggregates(app: FastifyInstance, ctx: GatewayContext): v
   });
 
   app.post(P, async (request) => {
+    // As Nova: the body's schema is checked before the policy (the validation decorator is outside).
     const p = principalOf(request);
-    enforce(p, `${POLICY}:create`, 'admin');
     const body = validateBody<{ aggregate: { name: string; availability_zone?: string | null } }>(
       request,
       CREATE,
     );
+    enforce(p, `${POLICY}:create`, 'admin');
     const name = normalize(body.aggregate.name);
     const zone = body.aggregate.availability_zone ? normalize(body.aggregate.availability_zone) : undefined;
     if (await nameTaken(name)) throw new ApiError(409, `Aggregate ${name} already exists.`);
@@ -265,11 +278,11 @@ export function registerAggregates(app: FastifyInstance, ctx: GatewayContext): v
 
   app.put<{ Params: { id: string } }>(`${P}/:id`, async (request) => {
     const p = principalOf(request);
-    enforce(p, `${POLICY}:update`, 'admin');
     const body = validateBody<{ aggregate: { name?: string; availability_zone?: string | null } }>(
       request,
       UPDATE,
     );
+    enforce(p, `${POLICY}:update`, 'admin');
     const a = await find(aggregateId(request.params.id));
     const updates = body.aggregate;
     const name = updates.name === undefined ? undefined : normalize(updates.name);
@@ -307,14 +320,15 @@ export function registerAggregates(app: FastifyInstance, ctx: GatewayContext): v
 
   app.post<{ Params: { id: string } }>(`${P}/:id/action`, async (request) => {
     const p = principalOf(request);
-    const body = (request.body ?? {}) as Record<string, unknown>;
-    const key = ['add_host', 'remove_host', 'set_metadata'].find((k) => k in body);
-    if (!key) {
-      throw new ApiError(400, `There is no such action: ${Object.keys(body)[0] ?? ''}`);
+    const key = actionKey(request.body);
+    if (!['add_host', 'remove_host', 'set_metadata'].includes(key)) {
+      throw new ApiError(400, `There is no such action: ${key}`);
     }
+    const schema = key === 'add_host' ? ADD_HOST : key === 'remove_host' ? REMOVE_HOST : SET_METADATA;
+    validateBody(request, schema);
     enforce(p, `${POLICY}:${key}`, 'admin');
     if (key === 'add_host') {
-      const host = validateBody<{ add_host: { host: string } }>(request, ADD_HOST).add_host.host;
+      const host = (request.body as { add_host: { host: string } }).add_host.host;
       const id = aggregateId(request.params.id);
       const computeHosts = await ctx.caches.get<ComputeHost>(COMPUTE_HOSTS);
       if (!computeHosts.get(host)) throw new ApiError(404, `Compute host ${host} could not be found.`);
@@ -329,7 +343,7 @@ export function registerAggregates(app: FastifyInstance, ctx: GatewayContext): v
       return { aggregate: aggregateView(written, request) };
     }
     if (key === 'remove_host') {
-      const host = validateBody<{ remove_host: { host: string } }>(request, REMOVE_HOST).remove_host.host;
+      const host = (request.body as { remove_host: { host: string } }).remove_host.host;
       const id = aggregateId(request.params.id);
       const a = await find(id).catch(() => {
         throw new ApiError(404, `Cannot remove host ${host} in aggregate ${request.params.id}`);
@@ -343,10 +357,8 @@ export function registerAggregates(app: FastifyInstance, ctx: GatewayContext): v
       });
       return { aggregate: aggregateView(written, request) };
     }
-    const metadata = validateBody<{ set_metadata: { metadata: Record<string, string | null> } }>(
-      request,
-      SET_METADATA,
-    ).set_metadata.metadata;
+    const metadata = (request.body as { set_metadata: { metadata: Record<string, string | null> } })
+      .set_metadata.metadata;
     const a = await find(aggregateId(request.params.id));
     if (AZ_KEY in metadata) await checkZone(a, metadata[AZ_KEY], 'update_meta', 400, undefined, true);
     const written = await mutate(p, a, key, (fresh) => {
