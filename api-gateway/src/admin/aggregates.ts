@@ -25,6 +25,7 @@ import { ApiError } from '../errors.ts';
 import { type Schema, type Versioned, pyRepr, validateBody, FQDN } from '../validation.ts';
 import { novaTime, validateInteger } from '../compute/common.ts';
 import { actionKey } from '../servers/actionschemas.ts';
+import { adminRead } from './hosts.ts';
 
 const POLICY = 'os_compute_api:os-aggregates';
 export const AZ_KEY = 'availability_zone';
@@ -231,7 +232,7 @@ export function registerAggregates(app: FastifyInstance, ctx: GatewayContext): v
     (await aggregates()).list().some((o) => o.spec.name === name && o.metadata.uid !== except);
 
   app.get(P, async (request) => {
-    enforce(principalOf(request), `${POLICY}:index`, 'admin');
+    await adminRead(ctx, request, `${POLICY}:index`, AGGREGATES);
     const items = (await aggregates())
       .list()
       .filter((a) => a.status?.id)
@@ -272,7 +273,7 @@ export function registerAggregates(app: FastifyInstance, ctx: GatewayContext): v
   });
 
   app.get<{ Params: { id: string } }>(`${P}/:id`, async (request) => {
-    enforce(principalOf(request), `${POLICY}:show`, 'admin');
+    await adminRead(ctx, request, `${POLICY}:show`, AGGREGATES);
     return { aggregate: aggregateView(await find(aggregateId(request.params.id)), request) };
   });
 

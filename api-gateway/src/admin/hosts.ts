@@ -4,7 +4,9 @@ import { createHash } from 'node:crypto';
 import type { Aggregate, ComputeHost } from '../../../operator/src/api/v1alpha1/index.ts';
 import { AGGREGATES } from '../../../operator/src/controllers/aggregate.ts';
 import { COMPUTE_HOSTS } from '../../../operator/src/controllers/computehost.ts';
-import type { GatewayContext } from '../context.ts';
+import type { FastifyRequest } from 'fastify';
+import type { Resource } from '../../../operator/src/kube/resources.ts';
+import { type GatewayContext, enforce, principalOf } from '../context.ts';
 import { ApiError, NOT_FOUND_MESSAGE } from '../errors.ts';
 import { DEFAULT_AVAILABILITY_ZONE } from '../servers/view.ts';
 import { zonesOfHosts } from './aggregates.ts';
@@ -43,4 +45,19 @@ export const isUuidLike = (s: string): boolean =>
 /** A route Nova serves only in some microversions: others are its plain 404. */
 export function onlyIn(matches: boolean): void {
   if (!matches) throw new ApiError(404, NOT_FOUND_MESSAGE);
+}
+
+/**
+ * An admin-only read served from the gateway's cache: Nova's policy (admin), then Kubernetes RBAC
+ * (a SubjectAccessReview, cached briefly) for the kind the answer is made of.
+ */
+export async function adminRead(
+  ctx: GatewayContext,
+  request: FastifyRequest,
+  action: string,
+  resource: Resource,
+): Promise<void> {
+  const p = principalOf(request);
+  enforce(p, action, 'admin');
+  await ctx.authorize(p, 'list', resource, undefined, action);
 }

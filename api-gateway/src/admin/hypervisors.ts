@@ -5,8 +5,9 @@
 // statistics; search and servers are ≤2.52 (later: hypervisor_hostname_pattern, with_servers).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ComputeHost, Server } from '../../../operator/src/api/v1alpha1/index.ts';
+import { COMPUTE_HOSTS } from '../../../operator/src/controllers/computehost.ts';
 import { SERVERS } from '../../../operator/src/controllers/server.ts';
-import { COMPUTE_PREFIX, type GatewayContext, enforce, principalOf } from '../context.ts';
+import { COMPUTE_PREFIX, type GatewayContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import {
   BOOLEAN,
@@ -18,7 +19,7 @@ import {
   FQDN,
 } from '../validation.ts';
 import { collectionLinks, isIntegerString, limitAndMarker, numericId, paginate } from '../compute/common.ts';
-import { hostsAndZones, isUuidLike, onlyIn, serviceIsUp, serviceUuid } from './hosts.ts';
+import { adminRead, hostsAndZones, isUuidLike, onlyIn, serviceIsUp, serviceUuid } from './hosts.ts';
 
 const POLICY = 'os_compute_api:os-hypervisors';
 
@@ -117,7 +118,7 @@ export function registerHypervisors(app: FastifyInstance, ctx: GatewayContext): 
   }
 
   async function list(request: FastifyRequest, detail: boolean) {
-    enforce(principalOf(request), `${POLICY}:${detail ? 'list-detail' : 'list'}`, 'admin');
+    await adminRead(ctx, request, `${POLICY}:${detail ? 'list-detail' : 'list'}`, COMPUTE_HOSTS);
     const q = validateQuery(request, LIST_QUERY);
     const { hosts } = await hostsAndZones(ctx);
     const servers = await allServers();
@@ -168,7 +169,7 @@ export function registerHypervisors(app: FastifyInstance, ctx: GatewayContext): 
 
   app.get(`${P}/statistics`, async (request) => {
     onlyIn(!supports(request, '2.88'));
-    enforce(principalOf(request), `${POLICY}:statistics`, 'admin');
+    await adminRead(ctx, request, `${POLICY}:statistics`, COMPUTE_HOSTS);
     const { hosts } = await hostsAndZones(ctx);
     const servers = await allServers();
     // compute_node_statistics: the compute nodes of enabled nova-compute services.
@@ -207,7 +208,7 @@ export function registerHypervisors(app: FastifyInstance, ctx: GatewayContext): 
   }
 
   app.get<{ Params: { id: string } }>(`${P}/:id`, async (request) => {
-    enforce(principalOf(request), `${POLICY}:show`, 'admin');
+    await adminRead(ctx, request, `${POLICY}:show`, COMPUTE_HOSTS);
     const q = validateQuery(request, SHOW_QUERY);
     const ch = await byId(request, request.params.id);
     const servers = await allServers();
@@ -225,7 +226,7 @@ export function registerHypervisors(app: FastifyInstance, ctx: GatewayContext): 
   // ≤2.87; no driver of Kova's reports the host's uptime: Nova's answer for a driver without it.
   app.get<{ Params: { id: string } }>(`${P}/:id/uptime`, async (request) => {
     onlyIn(!supports(request, '2.88'));
-    enforce(principalOf(request), `${POLICY}:uptime`, 'admin');
+    await adminRead(ctx, request, `${POLICY}:uptime`, COMPUTE_HOSTS);
     await byId(request, request.params.id);
     throw new ApiError(501, 'The requested functionality is not supported.');
   });
@@ -233,7 +234,7 @@ export function registerHypervisors(app: FastifyInstance, ctx: GatewayContext): 
   for (const what of ['search', 'servers'] as const) {
     app.get<{ Params: { pattern: string } }>(`${P}/:pattern/${what}`, async (request) => {
       onlyIn(!supports(request, '2.53'));
-      enforce(principalOf(request), `${POLICY}:${what}`, 'admin');
+      await adminRead(ctx, request, `${POLICY}:${what}`, COMPUTE_HOSTS);
       const { hosts } = await hostsAndZones(ctx);
       const servers = await allServers();
       const hypervisors = matching(hosts, request.params.pattern).map((h) =>

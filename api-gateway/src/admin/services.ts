@@ -29,7 +29,7 @@ import {
   FQDN,
 } from '../validation.ts';
 import { novaTime, numericId, validateInteger } from '../compute/common.ts';
-import { COMPUTE_BINARY, hostsAndZones, isUuidLike, serviceIsUp, serviceUuid } from './hosts.ts';
+import { COMPUTE_BINARY, adminRead, hostsAndZones, isUuidLike, serviceIsUp, serviceUuid } from './hosts.ts';
 
 const POLICY = 'os_compute_api:os-services';
 
@@ -124,7 +124,7 @@ export function registerServices(app: FastifyInstance, ctx: GatewayContext): voi
   }
 
   app.get(P, async (request) => {
-    enforce(principalOf(request), `${POLICY}:list`, 'admin');
+    await adminRead(ctx, request, `${POLICY}:list`, COMPUTE_HOSTS);
     const q = validateQuery(request, INDEX_QUERY);
     const { hosts, zoneOf } = await hostsAndZones(ctx);
     const services = hosts

@@ -4,7 +4,8 @@
 import type { FastifyInstance } from 'fastify';
 import { COMPUTE_PREFIX, type GatewayContext, enforce, principalOf } from '../context.ts';
 import { novaTime } from '../compute/common.ts';
-import { COMPUTE_BINARY, hostsAndZones, serviceIsUp } from './hosts.ts';
+import { COMPUTE_HOSTS } from '../../../operator/src/controllers/computehost.ts';
+import { COMPUTE_BINARY, adminRead, hostsAndZones, serviceIsUp } from './hosts.ts';
 
 const POLICY = 'os_compute_api:os-availability-zone';
 
@@ -34,7 +35,7 @@ export function registerZones(app: FastifyInstance, ctx: GatewayContext): void {
   });
 
   app.get(`${P}/detail`, async (request) => {
-    enforce(principalOf(request), `${POLICY}:detail`, 'admin');
+    await adminRead(ctx, request, `${POLICY}:detail`, COMPUTE_HOSTS);
     const { enabled, zoneOf, available, unavailable } = await zones();
     return {
       availabilityZoneInfo: [
