@@ -439,4 +439,77 @@ describe('Admin compute API (gateway on a real apiserver, fake driver)', functio
       );
     });
   });
+  describe('os-hosts (≤2.42)', () => {
+    it('lists the enabled compute hosts with their zone; a zone filter; 404 from 2.43', async () => {
+      const res = await call('GET', '/os-hosts');
+      expect(res.status).to.equal(200);
+      expect(res.body.hosts).to.deep.include.members([
+        { host_name: 'node-1', service: 'compute', zone: 'zx' },
+        { host_name: 'node-2', service: 'compute', zone: 'nova' },
+      ]);
+      expect((await call('GET', '/os-hosts?zone=zx')).body.hosts).to.deep.equal([
+        { host_name: 'node-1', service: 'compute', zone: 'zx' },
+      ]);
+      expect((await call('GET', '/os-hosts', undefined, '2.43')).status).to.equal(404);
+      const member = await call('GET', '/os-hosts', undefined, '2.1', alice);
+      expect(member.body.forbidden.message).to.equal(
+        "Policy doesn't allow os_compute_api:os-hosts:list to be performed.",
+      );
+    });
+
+    it("show: the host's total, used now, used by its servers' flavors and per project", async () => {
+      const res = await call('GET', '/os-hosts/node-1');
+      expect(res.status).to.equal(200);
+      const rows = res.body.host.map((r: { resource: Record<string, unknown> }) => r.resource);
+      expect(rows[0]).to.deep.equal({
+        host: 'node-1',
+        project: '(total)',
+        cpu: 16,
+        memory_mb: 32768,
+        disk_gb: 400,
+      });
+      expect(rows[1].project).to.equal('(used_now)');
+      expect(rows[2]).to.deep.equal({
+        host: 'node-1',
+        project: '(used_max)',
+        cpu: 1,
+        memory_mb: 512,
+        disk_gb: 1,
+      });
+      const adminProject = gw.gateway.ctx.identity.projectByName('admin')!.id;
+      expect(rows[3]).to.deep.equal({
+        host: 'node-1',
+        project: adminProject,
+        cpu: 1,
+        memory_mb: 512,
+        disk_gb: 1,
+      });
+      const missing = await call('GET', '/os-hosts/nope');
+      expect(missing.status).to.equal(404);
+      expect(missing.body.itemNotFound.message).to.equal('Compute host nope could not be found.');
+    });
+
+    it('update status disables and enables the ComputeHost; maintenance mode and power actions are 501', async () => {
+      const off = await call('PUT', '/os-hosts/node-2', { status: 'Disable' });
+      expect(off.status, JSON.stringify(off.body)).to.equal(200);
+      expect(off.body).to.deep.equal({ host: 'node-2', status: 'disabled' });
+      expect(
+        (await suite.client.get<ComputeHost>(objectPath(COMPUTE_HOSTS, 'node-2'))).spec.disabled,
+      ).to.equal(true);
+      const on = await call('PUT', '/os-hosts/node-2', { status: 'enable' });
+      expect(on.body).to.deep.equal({ host: 'node-2', status: 'enabled' });
+      expect(
+        (await suite.client.get<ComputeHost>(objectPath(COMPUTE_HOSTS, 'node-2'))).spec.disabled,
+      ).to.equal(false);
+      const bad = await call('PUT', '/os-hosts/node-2', { status: 'off' });
+      expect(bad.status).to.equal(400);
+      const maint = await call('PUT', '/os-hosts/node-2', { maintenance_mode: 'enable' });
+      expect(maint.status).to.equal(501);
+      expect(maint.body.notImplemented.message).to.equal('The requested functionality is not supported.');
+      expect((await call('GET', '/os-hosts/node-2/reboot')).status).to.equal(501);
+      const unknown = await call('GET', '/os-hosts/nope/shutdown');
+      expect(unknown.status).to.equal(404);
+      expect(unknown.body.itemNotFound.message).to.equal('Host nope could not be found.');
+    });
+  });
 });
