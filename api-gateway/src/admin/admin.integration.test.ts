@@ -194,7 +194,27 @@ describe('Admin compute API (gateway on a real apiserver, fake driver)', functio
       const list = await call('GET', '/os-aggregates');
       expect(list.body.aggregates.map((a: { id: number }) => a.id)).to.not.include(id);
     });
+
+    it('concurrent add_host and set_metadata calls on one aggregate all land (retried on a conflict)', async () => {
+      const agg = await call('POST', '/os-aggregates', { aggregate: { name: 'agg-race' } });
+      const aid = agg.body.aggregate.id;
+      const results = await Promise.all([
+        call('POST', `/os-aggregates/${aid}/action`, { add_host: { host: 'node-1' } }),
+        call('POST', `/os-aggregates/${aid}/action`, { add_host: { host: 'node-2' } }),
+        call('POST', `/os-aggregates/${aid}/action`, { set_metadata: { metadata: { a: '1' } } }),
+        call('POST', `/os-aggregates/${aid}/action`, { set_metadata: { metadata: { b: '2' } } }),
+      ]);
+      expect(results.map((r) => r.status)).to.deep.equal([200, 200, 200, 200]);
+      const obj = await kubeAggregate(aid);
+      expect([...(obj?.spec.hosts ?? [])].sort()).to.deep.equal(['node-1', 'node-2']);
+      expect(obj?.spec.metadata).to.deep.equal({ a: '1', b: '2' });
+      for (const host of ['node-1', 'node-2']) {
+        await call('POST', `/os-aggregates/${aid}/action`, { remove_host: { host } });
+      }
+      expect((await call('DELETE', `/os-aggregates/${aid}`)).status).to.equal(200);
+    });
   });
+
   describe('os-hypervisors', () => {
     it('list: integer ids before 2.53, uuids (the ComputeHost uid) from 2.53; state and status', async () => {
       const old = await call('GET', '/os-hypervisors');
