@@ -37,6 +37,8 @@ describe('Admin compute API (gateway on a real apiserver, fake driver)', functio
 
   const call = (method: string, path: string, body?: unknown, version = '2.1', token = admin) =>
     gw.call(method, `/v2.1${path}`, { token, body, headers: v(version) });
+  const kubeAggregateNamed = async (name: string) =>
+    (await suite.client.list<Aggregate>(collectionPath(AGGREGATES))).items.find((a) => a.spec.name === name);
   const kubeAggregate = async (id: number) =>
     (await suite.client.list<Aggregate>(collectionPath(AGGREGATES))).items.find((a) => a.status?.id === id);
 
@@ -107,6 +109,26 @@ describe('Admin compute API (gateway on a real apiserver, fake driver)', functio
       expect(res.body.forbidden.message).to.equal(
         "Policy doesn't allow os_compute_api:os-aggregates:index to be performed.",
       );
+      const create = await call('POST', '/os-aggregates', { aggregate: { name: 'mine' } }, '2.1', alice);
+      expect(create.body.forbidden.message).to.equal(
+        "Policy doesn't allow os_compute_api:os-aggregates:create to be performed.",
+      );
+      // As Nova: the body's schema is checked first.
+      expect((await call('POST', '/os-aggregates', { aggregate: {} }, '2.1', alice)).status).to.equal(400);
+      const disable = await call(
+        'PUT',
+        '/os-services/disable',
+        { host: 'node-1', binary: 'nova-compute' },
+        '2.1',
+        alice,
+      );
+      expect(disable.body.forbidden.message).to.equal(
+        "Policy doesn't allow os_compute_api:os-services:update to be performed.",
+      );
+      expect(
+        (await suite.client.get<ComputeHost>(objectPath(COMPUTE_HOSTS, 'node-1'))).spec.disabled,
+      ).to.equal(false);
+      expect(await kubeAggregateNamed('mine')).to.equal(undefined);
     });
 
     it("add_host puts the host in the aggregate's zone: its servers show that zone", async () => {
