@@ -32,6 +32,7 @@ import { registerQuotas } from './compute/quotas.ts';
 import { registerServerGroups } from './compute/servergroups.ts';
 import { registerImages } from './image/images.ts';
 import { registerServers } from './servers/routes.ts';
+import { registerAdmin } from './admin/routes.ts';
 import { validateToken } from './identity/auth.ts';
 import { KeystoneError, TOKEN_TTL_MS, registerIdentity } from './identity/keystone.ts';
 import { ensureRbac } from './identity/rbac.ts';
@@ -47,6 +48,7 @@ export const ROUTE_MODULES: RouteModule[] = [
   registerServers,
   registerServerGroups,
   registerQuotas,
+  registerAdmin,
 ];
 
 export interface GatewayOptions {

@@ -17,9 +17,17 @@ const PRINTABLE = /^[\P{C}]*$/u;
 const FORMAT_REASONS: Record<string, string> = {
   name: 'printable characters. Can not start or end with whitespace.',
   name_with_leading_trailing_spaces: 'printable characters with at least one non space character',
+  az_name: 'printable characters except :.Can not start or end with whitespace.',
+  az_name_with_leading_trailing_spaces:
+    'printable characters except :, with at least one non space character',
 };
 ajv.addFormat('name', (s: string) => PRINTABLE_NO_EDGE_SPACE.test(s));
 ajv.addFormat('name_with_leading_trailing_spaces', (s: string) => PRINTABLE.test(s) && s.trim().length > 0);
+ajv.addFormat('az_name', (s: string) => PRINTABLE_NO_EDGE_SPACE.test(s) && !s.includes(':'));
+ajv.addFormat(
+  'az_name_with_leading_trailing_spaces',
+  (s: string) => PRINTABLE.test(s) && s.trim().length > 0 && !s.includes(':'),
+);
 ajv.addFormat('keypair_name_20', (s: string) => /^[a-zA-Z0-9_\- ]*$/.test(s));
 ajv.addFormat('keypair_name_292', (s: string) => /^[a-zA-Z0-9@._\- ]*$/.test(s));
 ajv.addFormat('uuid', (s: string) => /^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$/.test(s));
@@ -93,6 +101,9 @@ export const BOOLEAN: Schema = {
     'no',
   ],
 };
+
+/** Nova's parameter_types.fqdn (a host name; underscores allowed). */
+export const FQDN: Schema = { type: 'string', minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9-._]*$' };
 
 /** oslo's strutils.bool_from_string for values that passed BOOLEAN. */
 export const toBool = (v: unknown): boolean =>

@@ -1,5 +1,6 @@
 // What every compute route shares (nova/api/openstack/common.py): resource links, pagination
 // (limit/marker, the "next" collection link) and the compute base URL.
+import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { baseUrl } from '../app.ts';
 import { COMPUTE_PREFIX, urlProjectId } from '../context.ts';
@@ -33,10 +34,17 @@ export function resourceLinks(request: FastifyRequest, id: string, collection: s
   ];
 }
 
+/** Whether raw is an integer as Python's int() reads one. */
+export const isIntegerString = (raw: string): boolean => /^\s*[+-]?\d+\s*$/.test(raw);
+
+/** utils.validate_integer: the integer, or Nova's 400 "Invalid input received: <name> must be an integer". */
+export function validateInteger(raw: string, name: string): number {
+  if (!isIntegerString(raw)) throw new ApiError(400, `Invalid input received: ${name} must be an integer`);
+  return Number(raw);
+}
+
 function intParam(raw: string, name: string): number {
-  if (!/^\s*[+-]?\d+\s*$/.test(raw))
-    throw new ApiError(400, `Invalid input received: ${name} must be an integer`);
-  const n = Number(raw);
+  const n = validateInteger(raw, name);
   if (n < 0) throw new ApiError(400, `Invalid input received: ${name} must be >= 0`);
   return n;
 }
@@ -79,3 +87,11 @@ export function collectionLinks(request: FastifyRequest, page: { id: string }[],
   params.set('marker', page.at(-1)!.id);
   return [{ rel: 'next', href: `${computeUrl(request)}/${collection}?${params.toString()}` }];
 }
+
+/** Nova's datetime in JSON (a naive datetime's isoformat): no zone, microseconds. */
+export const novaTime = (iso: string | undefined): string | null =>
+  iso ? new Date(iso).toISOString().replace(/\.(\d{3})Z$/, '.$1000') : null;
+
+/** A stable integer id standing in for Nova's database id. */
+export const numericId = (uid: string | undefined): number =>
+  uid ? parseInt(createHash('sha256').update(uid).digest('hex').slice(0, 7), 16) : 0;

@@ -27,7 +27,7 @@ import {
 } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { type Schema, type Versioned, querySchema, validateBody, validateQuery } from '../validation.ts';
-import { collectionLinks, limitAndMarker, paginate } from './common.ts';
+import { collectionLinks, limitAndMarker, novaTime, numericId, paginate } from './common.ts';
 
 const POLICY = 'os_compute_api:os-keypairs';
 export const USER_ID_LABEL = 'compute.kova.io/user-id';
@@ -113,14 +113,6 @@ export function findKeypair(cache: Cache<Keypair>, userId: string, name: string)
   const kp = cache.get(keypairObjectName(userId, name));
   return kp && kp.spec.user === userId && kp.spec.name === name ? kp : undefined;
 }
-
-/** Nova's datetime in JSON: no zone, microseconds. */
-const novaTime = (iso: string | undefined): string | null =>
-  iso ? new Date(iso).toISOString().replace(/\.(\d{3})Z$/, '.$1000') : null;
-
-/** A stable integer id standing in for Nova's database id. */
-const numericId = (uid: string | undefined): number =>
-  uid ? parseInt(createHash('sha256').update(uid).digest('hex').slice(0, 7), 16) : 0;
 
 function fingerprintOf(kp: Keypair): string {
   return kp.status?.fingerprint ?? fingerprint(kp.spec.type, kp.spec.publicKey).fingerprint ?? '';
