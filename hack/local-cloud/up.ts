@@ -13,6 +13,7 @@ import {
   readFileSync,
   rmSync,
   statfsSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { cpus, hostname, totalmem } from 'node:os';
@@ -76,6 +77,9 @@ mkdirSync(logs, { recursive: true });
 let done = step('kube-apiserver + etcd');
 const cp = await ControlPlane.start({ detached: { dir: join(dir, 'controlplane') } });
 cp.pids.forEach((pid, i) => recordPid(dir, pid, ['etcd', 'kube-apiserver'][i]!));
+// Every log in one folder: the control plane writes its own next to its data.
+for (const tool of ['etcd', 'kube-apiserver'])
+  symlinkSync(join(cp.dir, `${tool}.log`), join(logs, `${tool}.log`));
 const kubeconfig = join(dir, 'kubeconfig');
 writeFileSync(kubeconfig, readFileSync(cp.kubeconfigPath));
 const client = await KubeClient.create(cp.kubeConfig);
