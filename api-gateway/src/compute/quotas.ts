@@ -297,9 +297,10 @@ export function registerQuotas(app: FastifyInstance, ctx: GatewayContext): void 
     let written: ProjectQuota;
     try {
       if (current) {
-        written = await client.replace(objectPath(PROJECT_QUOTAS, QUOTA_NAME, project.namespace), {
-          ...current,
-          spec: { ...current.spec, ...changes },
+        // A merge patch of the limits: the operator keeps writing status.used, so a replace
+        // with the cached resourceVersion could meet a conflict.
+        written = await client.patch(objectPath(PROJECT_QUOTAS, QUOTA_NAME, project.namespace), {
+          spec: changes,
         });
       } else {
         written = await client.create(collectionPath(PROJECT_QUOTAS, project.namespace), {
@@ -327,9 +328,8 @@ export function registerQuotas(app: FastifyInstance, ctx: GatewayContext): void 
       try {
         const written = await ctx
           .clientFor(p)
-          .replace<ProjectQuota>(objectPath(PROJECT_QUOTAS, QUOTA_NAME, project.namespace), {
-            ...current,
-            spec: {},
+          .patch<ProjectQuota>(objectPath(PROJECT_QUOTAS, QUOTA_NAME, project.namespace), {
+            spec: Object.fromEntries(Object.keys(current.spec).map((k) => [k, null])),
           });
         await (await ctx.caches.get<ProjectQuota>(PROJECT_QUOTAS)).observe(written);
       } catch (e) {

@@ -200,7 +200,8 @@ describe('Server groups, quota sets and limits (gateway on a real apiserver)', f
       const third = await createServer(alice, 'apart-3', { group: id });
       expect(third.status).to.equal(403);
       expect(third.body.forbidden.message).to.equal('Quota exceeded, too many servers in group');
-      await gw.call('DELETE', `/v2.1/os-quota-sets/${projectA}`, { token: admin });
+      const reverted = await gw.call('DELETE', `/v2.1/os-quota-sets/${projectA}`, { token: admin });
+      expect(reverted.status).to.equal(202);
 
       const deleted = await gw.call('DELETE', `/v2.1/os-server-groups/${id}`, { token: alice });
       expect(deleted.status).to.equal(204);
@@ -222,8 +223,10 @@ describe('Server groups, quota sets and limits (gateway on a real apiserver)', f
       });
       expect(g.body.server_group.rules).to.deep.equal({ max_server_per_host: 2 });
       const id = g.body.server_group.id;
-      for (let i = 1; i <= 4; i++)
-        expect((await createServer(alice, `pair-${i}`, { group: id })).status).to.equal(202);
+      for (let i = 1; i <= 4; i++) {
+        const created = await createServer(alice, `pair-${i}`, { group: id });
+        expect(created.status, JSON.stringify(created.body)).to.equal(202);
+      }
       const hosts = await eventually('all four placed', async () => {
         const all = await suite.client.list<Server>(collectionPath(SERVERS, 'project-a'));
         const placed = all.items.filter((s) => s.spec.name.startsWith('pair-') && s.status?.host);
