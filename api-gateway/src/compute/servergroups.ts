@@ -222,10 +222,12 @@ export function registerServerGroups(app: FastifyInstance, ctx: GatewayContext):
       kubeError(e, POLICY('create'));
     }
     // CONF.quota.recheck_quota: count again, now from the apiserver, so that concurrent creates
-    // cannot together pass the limit; the one that finds itself over it is undone.
+    // cannot together pass the limit; one that finds itself past the limit in creation order is
+    // undone (so concurrent creates do not all undo one another: the earliest stays).
     if (limit >= 0) {
       const now = await ctx.kube.list<ServerGroup>(collectionPath(SERVER_GROUPS, p.namespace));
-      if (now.items.length > limit) {
+      const rank = now.items.sort(byCreation).findIndex((g) => g.metadata.uid === created.metadata.uid);
+      if (rank >= limit || (rank < 0 && now.items.length >= limit)) {
         try {
           await ctx.clientFor(p).delete(objectPath(SERVER_GROUPS, created.metadata.name!, p.namespace));
         } catch (e) {
