@@ -23,6 +23,7 @@ import {
   type SpawnResult,
   type VirtDriver,
 } from './driver.ts';
+import { KeyedLock } from '../runtime/keyedlock.ts';
 
 export interface FakeDriverOptions {
   stateDir: string;
@@ -94,7 +95,7 @@ export class FakeDriver implements VirtDriver {
   private readonly options: FakeDriverOptions;
   private readonly now: () => number;
   /** Per-uuid chains, so two calls for one VM never interleave their read-modify-write. */
-  private readonly locks = new Map<string, Promise<void>>();
+  private readonly locks = new KeyedLock();
   private writes = 0;
   /** Test hook: return an error message to make this spawn fail. */
   failSpawn?: (instance: Instance) => string | undefined;
@@ -433,19 +434,8 @@ export class FakeDriver implements VirtDriver {
   }
 
   /** Runs fn after every earlier call for this uuid has finished. */
-  private async locked<T>(uuid: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(uuid) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((resolve) => (release = resolve));
-    const tail = prev.then(() => mine);
-    this.locks.set(uuid, tail);
-    await prev;
-    try {
-      return await fn();
-    } finally {
-      release();
-      if (this.locks.get(uuid) === tail) this.locks.delete(uuid);
-    }
+  private locked<T>(uuid: string, fn: () => Promise<T>): Promise<T> {
+    return this.locks.run(uuid, fn);
   }
 
   /** The one writer: tmp + rename, so a crash leaves the VM whole (old or new) or absent. */

@@ -29,6 +29,7 @@ import { buildConfigDrive, configDriveFiles, sanitizeHostname, type ConfigDriveK
 import { domainXml, type DiskFile, type DomainSpec } from './domain.ts';
 import { ImageCache, ImageFetchError, md5File, type CachedImage } from './imagecache.ts';
 import { LibvirtError, type DomainInfo, type Libvirt } from './libvirt.ts';
+import { KeyedLock } from '../../runtime/keyedlock.ts';
 
 const run = promisify(execFile);
 
@@ -97,7 +98,7 @@ export class LibvirtDriver implements VirtDriver {
   readonly cache: ImageCache;
   private readonly o: Required<Omit<LibvirtDriverOptions, 'availabilityZone'>> &
     Pick<LibvirtDriverOptions, 'availabilityZone'>;
-  private readonly locks = new Map<string, Promise<void>>();
+  private readonly locks = new KeyedLock();
 
   constructor(options: LibvirtDriverOptions) {
     this.o = {
@@ -674,18 +675,7 @@ export class LibvirtDriver implements VirtDriver {
   }
 
   /** Runs fn after every earlier call for this uuid has finished. */
-  private async locked<T>(uuid: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(uuid) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((resolve) => (release = resolve));
-    const tail = prev.then(() => mine);
-    this.locks.set(uuid, tail);
-    await prev;
-    try {
-      return await fn();
-    } finally {
-      release();
-      if (this.locks.get(uuid) === tail) this.locks.delete(uuid);
-    }
+  private locked<T>(uuid: string, fn: () => Promise<T>): Promise<T> {
+    return this.locks.run(uuid, fn);
   }
 }
