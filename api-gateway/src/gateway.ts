@@ -30,6 +30,7 @@ import { registerFlavors } from './compute/flavors.ts';
 import { registerKeypairs } from './compute/keypairs.ts';
 import { registerQuotas } from './compute/quotas.ts';
 import { registerServerGroups } from './compute/servergroups.ts';
+import { registerUsage } from './compute/usage.ts';
 import { registerImages } from './image/images.ts';
 import { registerServers } from './servers/routes.ts';
 import { registerAdmin } from './admin/routes.ts';
@@ -49,6 +50,7 @@ export const ROUTE_MODULES: RouteModule[] = [
   registerServerGroups,
   registerQuotas,
   registerAdmin,
+  registerUsage,
 ];
 
 export interface GatewayOptions {
