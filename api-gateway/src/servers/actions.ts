@@ -233,13 +233,30 @@ export interface ServerAccess {
   patchServer(principal: Principal, s: Server, patch: unknown, action: string): Promise<Server>;
 }
 
-type Req = FastifyRequest<{ Params: { id: string }; Body: unknown }>;
+export type ActionRequest = FastifyRequest<{ Params: { id: string }; Body: unknown }>;
+type Req = ActionRequest;
 
-export function registerServerActions(app: FastifyInstance, ctx: GatewayContext, access: ServerAccess): void {
+/**
+ * An action key the gateway answers itself, with no ServerAction (changePassword, the console
+ * actions, the security group actions, createBackup): it validates, checks policy and answers.
+ */
+export type OwnAction = (
+  request: ActionRequest,
+  reply: FastifyReply,
+  version: APIVersionRequest,
+) => Promise<unknown>;
+
+export function registerServerActions(
+  app: FastifyInstance,
+  ctx: GatewayContext,
+  access: ServerAccess,
+  own: Record<string, OwnAction> = {},
+): void {
   app.post(`${COMPUTE_PREFIX}/servers/:id/action`, async (request: Req, reply: FastifyReply) => {
     const principal = principalOf(request);
     const version = request.microversion ?? APIVersionRequest.parse('2.1');
     const key = actionKey(request.body);
+    if (Object.hasOwn(own, key)) return own[key]!(request, reply, version);
     const def = ACTIONS[key];
     if (!def) throw new ApiError(400, `There is no such action: ${key}`);
     if (def.min && version.compare(def.min) < 0) throw new ApiError(404, 'The resource could not be found.');
