@@ -330,7 +330,7 @@ export function registerServerActions(
         if (version.compare('2.14') >= 0) return reply.code(200).send();
         return reply.code(200).send({ adminPass: str(value.adminPass) ?? generatePassword() });
       case 'createImage': {
-        const id = await snapshotId(server, record);
+        const id = await snapshotId(ctx, server, record);
         if (version.compare('2.45') >= 0) return reply.code(202).send({ image_id: id });
         if (id) reply.header('Location', `${baseUrl(request)}${IMAGE_PREFIX}/images/${id}`);
         return reply.code(202).send();
@@ -357,26 +357,28 @@ export function registerServerActions(
         return reply.code(202).send();
     }
   }
+}
 
-  /** The Image the snapshot made: the newest of this server's with the action's name. */
-  async function snapshotId(server: Server, record: ServerAction | undefined): Promise<string | undefined> {
-    if (record?.status?.phase !== 'Succeeded') return undefined;
-    const images = await ctx.caches.get<Image>(IMAGES);
-    const name = record.spec.parameters?.name;
-    const since = record.metadata.creationTimestamp ?? '';
-    const mine = () =>
-      images
-        .list()
-        .filter(
-          (i) =>
-            i.spec.properties?.instance_uuid === serverId(server) &&
-            i.spec.name === name &&
-            (i.metadata.creationTimestamp ?? '') >= since,
-        )
-        .sort((a, b) =>
-          (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''),
-        );
-    await images.waitUntil(() => mine().length > 0, ACTION_ACCEPT_TIMEOUT_MS);
-    return mine()[0]?.metadata.uid;
-  }
+/** The Image the snapshot made: the newest of this server's with the action's name. */
+export async function snapshotId(
+  ctx: GatewayContext,
+  server: Server,
+  record: ServerAction | undefined,
+): Promise<string | undefined> {
+  if (record?.status?.phase !== 'Succeeded') return undefined;
+  const images = await ctx.caches.get<Image>(IMAGES);
+  const name = record.spec.parameters?.name;
+  const since = record.metadata.creationTimestamp ?? '';
+  const mine = () =>
+    images
+      .list()
+      .filter(
+        (i) =>
+          i.spec.properties?.instance_uuid === serverId(server) &&
+          i.spec.name === name &&
+          (i.metadata.creationTimestamp ?? '') >= since,
+      )
+      .sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''));
+  await images.waitUntil(() => mine().length > 0, ACTION_ACCEPT_TIMEOUT_MS);
+  return mine()[0]?.metadata.uid;
 }

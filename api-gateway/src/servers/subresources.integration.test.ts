@@ -259,6 +259,36 @@ describe('Server sub-resources (gateway on a real apiserver, fake driver)', func
     expect(denied.status).to.equal(403);
   });
 
+  it('createBackup: image_type backup with its backup_type; rotation keeps the newest N of the type; 2.45 answers image_id; reader 403', async () => {
+    const backup = (name: string, rotation: number, version = '2.45', token = alice) =>
+      act(id, { createBackup: { name, backup_type: 'daily', rotation } }, token, version);
+    const ids: string[] = [];
+    for (const name of ['b1', 'b2', 'b3']) {
+      const res = await backup(name, 2);
+      expect(res.status, JSON.stringify(res.body)).to.equal(202);
+      ids.push(res.body.image_id);
+    }
+    const backups = async () =>
+      (await suite.client.list<Image>(collectionPath(IMAGES))).items.filter(
+        (i) => i.spec.properties?.instance_uuid === id && i.spec.properties?.image_type === 'backup',
+      );
+    const kept = await eventually('rotated', async () => {
+      const b = await backups();
+      return b.length === 2 && b;
+    });
+    expect(kept.map((i) => i.metadata.uid).sort()).to.deep.equal(ids.slice(1).sort());
+    expect(kept[0]!.spec.properties).to.include({ backup_type: 'daily' });
+    const old = await backup('b4', 1, '2.44');
+    expect(old.status).to.equal(202);
+    expect(old.headers.get('location')).to.match(/\/v2\.1\/images\/[0-9a-f-]{36}$/);
+    const none = await backup('b5', 0);
+    expect(none.status).to.equal(202);
+    expect(await eventually('all rotated away', async () => (await backups()).length === 0)).to.equal(true);
+    expect((await backup('b6', 1, '2.45', reader)).status).to.equal(403);
+    const invalid = await act(id, { createBackup: { name: 'x', backup_type: 'daily' } });
+    expect(invalid.status).to.equal(400);
+  });
+
   describe('migrations', () => {
     it('a cold migration is listed by os-migrations (admin): finished, then confirmed with the hosts; member 403', async () => {
       const before = (await kubeServer(id)).status!.host!;

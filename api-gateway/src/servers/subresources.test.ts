@@ -1,8 +1,9 @@
 // The pure parts of the server sub-resources: tag checks, the NUMA topology from flavor extra
 // specs, diagnostics views, external event codes, console refusals and migration records.
 import { expect } from 'chai';
-import type { ServerAction } from '../../../operator/src/api/v1alpha1/index.ts';
+import type { Image, ServerAction } from '../../../operator/src/api/v1alpha1/index.ts';
 import { SERVER_UID, activeServer, apiErrorOf } from './testdata.ts';
+import { backupsToRotate } from './backup.ts';
 import { consoleRefusal } from './consoles.ts';
 import { diagnosticsView, legacyDiagnostics } from './diagnostics.ts';
 import { eventResults } from './events.ts';
@@ -205,5 +206,26 @@ describe('Server sub-resources: views and checks as Nova answers', () => {
       'p1',
     );
     expect(waiting[0]!.status).to.equal('confirmed');
+  });
+
+  it('createBackup rotation: only backups of this server and type; the one just made first, then newest by time and write', () => {
+    const image = (uid: string, at: string, rv: string, props: Record<string, string>): Image =>
+      ({
+        metadata: { name: uid, uid, creationTimestamp: at, resourceVersion: rv },
+        spec: { name: uid, properties: props },
+      }) as unknown as Image;
+    const backup = { instance_uuid: SERVER_UID, image_type: 'backup', backup_type: 'daily' };
+    const images = [
+      image('old', '2026-11-24T10:00:00Z', '10', backup),
+      image('same-second-a', '2026-11-24T11:00:00Z', '20', backup),
+      image('same-second-b', '2026-11-24T11:00:00Z', '30', backup),
+      image('new', '2026-11-24T11:00:00Z', '25', backup),
+      image('weekly', '2026-11-24T09:00:00Z', '5', { ...backup, backup_type: 'weekly' }),
+      image('snap', '2026-11-24T09:00:00Z', '6', { ...backup, image_type: 'snapshot' }),
+    ];
+    const doomed = (n: number) =>
+      backupsToRotate(images, SERVER_UID, 'daily', n, 'new').map((i) => i.metadata.uid);
+    expect(doomed(2)).to.deep.equal(['same-second-a', 'old']);
+    expect(doomed(0)).to.deep.equal(['new', 'same-second-b', 'same-second-a', 'old']);
   });
 });

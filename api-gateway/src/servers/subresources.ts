@@ -1,9 +1,10 @@
 // The server sub-resources beyond metadata, addresses and actions, one module per concept:
 // tags, topology, password, diagnostics, remote consoles, migrations (and os-migrations),
-// external events. Returns the action keys these modules answer themselves (OwnAction).
+// external events, createBackup. Returns the action keys these modules answer themselves (OwnAction).
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.ts';
 import type { OwnAction, ServerAccess } from './actions.ts';
+import { registerBackup } from './backup.ts';
 import { registerConsoles } from './consoles.ts';
 import { registerDiagnostics } from './diagnostics.ts';
 import { registerExternalEvents } from './events.ts';
@@ -25,5 +26,6 @@ export function registerSubresources(
   return {
     ...registerServerPassword(app, access),
     ...registerConsoles(app, access),
+    ...registerBackup(ctx, access),
   };
 }
