@@ -289,6 +289,115 @@ describe('Server sub-resources (gateway on a real apiserver, fake driver)', func
     expect(invalid.status).to.equal(400);
   });
 
+  describe('interfaces, security groups and volume attachments (no Neutron, no Cinder)', () => {
+    let net: string;
+    before(async () => {
+      const res = await gw.call('POST', '/v2.1/servers', {
+        token: alice,
+        body: {
+          server: { name: 'net', flavorRef: '2', imageRef: imageId, security_groups: [{ name: 'web' }] },
+        },
+      });
+      expect(res.status, JSON.stringify(res.body)).to.equal(202);
+      net = res.body.server.id;
+      await settled(net, 'active');
+    });
+
+    it('os-interface lists one port per MAC with its fixed IPs, shows it by id; attach is 400 (driver without hot-plug), detach 501/404', async () => {
+      const list = await call('GET', `/servers/${net}/os-interface`, reader, '2.70');
+      expect(list.status, JSON.stringify(list.body)).to.equal(200);
+      const ports = list.body.interfaceAttachments;
+      const s = await kubeServer(net);
+      expect(ports).to.have.length(new Set(s.status!.addresses!.map((a) => a.macAddr)).size);
+      expect(ports[0]).to.include({
+        port_state: 'ACTIVE',
+        tag: null,
+      });
+      expect(ports[0].mac_addr).to.match(/^fa:16:3e(:[0-9a-f]{2}){3}$/);
+      expect(ports[0].fixed_ips[0].ip_address).to.equal(s.status!.addresses![0]!.addr);
+      const shown = await call('GET', `/servers/${net}/os-interface/${ports[0].port_id}`, reader);
+      const { tag: _tag, ...untagged } = ports[0]; // the tag is shown from 2.70
+      expect(shown.body.interfaceAttachment).to.deep.equal(untagged);
+      const none = await call(
+        'GET',
+        `/servers/${net}/os-interface/00000000-0000-4000-8000-000000000000`,
+        reader,
+      );
+      expect(none.status).to.equal(404);
+      const attach = await call('POST', `/servers/${net}/os-interface`, alice, '2.1', {
+        interfaceAttachment: {},
+      });
+      expect(attach.status).to.equal(400);
+      expect(attach.body.badRequest.message).to.equal(
+        `Attaching interfaces is not supported for instance ${net}.`,
+      );
+      expect(
+        (await call('POST', `/servers/${net}/os-interface`, reader, '2.1', { interfaceAttachment: {} }))
+          .status,
+      ).to.equal(403);
+      expect(
+        (await call('DELETE', `/servers/${net}/os-interface/${ports[0].port_id}`, alice)).status,
+      ).to.equal(501);
+      expect(
+        (await call('DELETE', `/servers/${net}/os-interface/00000000-0000-4000-8000-000000000000`, alice))
+          .status,
+      ).to.equal(404);
+    });
+
+    it('security groups: created with web; addSecurityGroup/removeSecurityGroup change the list (400 when already/not there); networks none is 404', async () => {
+      const groups = async () =>
+        (await call('GET', `/servers/${net}/os-security-groups`, reader)).body.security_groups.map(
+          (g: { name: string }) => g.name,
+        );
+      expect(await groups()).to.deep.equal(['web']);
+      expect((await act(net, { addSecurityGroup: { name: 'db' } })).status).to.equal(202);
+      expect(await groups()).to.deep.equal(['db', 'web']);
+      const again = await act(net, { addSecurityGroup: { name: 'db' } });
+      expect(again.status).to.equal(400);
+      expect(again.body.badRequest.message).to.equal(
+        `Security group db is already associated with the instance ${net}`,
+      );
+      expect((await act(net, { removeSecurityGroup: { name: 'web' } })).status).to.equal(202);
+      const shown = await call('GET', `/servers/${net}`, alice);
+      expect(shown.body.server.security_groups).to.deep.equal([{ name: 'db' }]);
+      const gone = await act(net, { removeSecurityGroup: { name: 'web' } });
+      expect(gone.body.badRequest.message).to.equal(
+        `Security group web not associated with the instance ${net}`,
+      );
+      expect((await act(net, { addSecurityGroup: { name: ' ' } })).body.badRequest.message).to.equal(
+        'Security group name cannot be empty',
+      );
+      expect((await act(net, { addSecurityGroup: { name: 'x' } }, reader)).status).to.equal(403);
+      expect((await act(id, { addSecurityGroup: { name: 'x' } })).status).to.equal(404);
+    });
+
+    it('volume attachments: none listed; show 404; attach 404 volume not found; swap before 2.85 is admin-only', async () => {
+      expect((await call('GET', `/servers/${net}/os-volume_attachments`, reader)).body).to.deep.equal({
+        volumeAttachments: [],
+      });
+      const vol = '11111111-2222-4333-8444-555555555555';
+      const show = await call('GET', `/servers/${net}/os-volume_attachments/${vol}`, reader);
+      expect(show.status).to.equal(404);
+      expect(show.body.itemNotFound.message).to.equal(`Instance ${net} is not attached to volume ${vol}`);
+      const attach = await call('POST', `/servers/${net}/os-volume_attachments`, alice, '2.1', {
+        volumeAttachment: { volumeId: vol },
+      });
+      expect(attach.status).to.equal(404);
+      expect(attach.body.itemNotFound.message).to.equal(`Volume ${vol} could not be found.`);
+      const bad = await call('POST', `/servers/${net}/os-volume_attachments`, alice, '2.1', {
+        volumeAttachment: { volumeId: 'nope' },
+      });
+      expect(bad.status).to.equal(400);
+      const swap = await call('PUT', `/servers/${net}/os-volume_attachments/${vol}`, alice, '2.1', {
+        volumeAttachment: { volumeId: vol },
+      });
+      expect(swap.status).to.equal(403);
+      expect((await call('DELETE', `/servers/${net}/os-volume_attachments/${vol}`, alice)).status).to.equal(
+        404,
+      );
+    });
+  });
+
   describe('migrations', () => {
     it('a cold migration is listed by os-migrations (admin): finished, then confirmed with the hosts; member 403', async () => {
       const before = (await kubeServer(id)).status!.host!;
