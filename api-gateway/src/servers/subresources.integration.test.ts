@@ -463,6 +463,47 @@ describe('Server sub-resources (gateway on a real apiserver, fake driver)', func
     });
   });
 
+  it('os-volumes_boot answers as /servers: list, detail, show, an action', async () => {
+    const list = await call('GET', '/os-volumes_boot', alice);
+    expect(list.status, JSON.stringify(list.body)).to.equal(200);
+    const viaServers = await call('GET', '/servers', alice);
+    expect(list.body.servers.map((x: { id: string }) => x.id).sort()).to.deep.equal(
+      viaServers.body.servers.map((x: { id: string }) => x.id).sort(),
+    );
+    expect((await call('GET', '/os-volumes_boot/detail', alice)).body.servers[0]).to.have.property('status');
+    const shown = await call('GET', `/os-volumes_boot/${id}`, alice);
+    expect(shown.body.server.id).to.equal(id);
+    expect(shown.body.server.links[0].href).to.match(new RegExp(`/v2.1/servers/${id}$`));
+    const out = await call('POST', `/os-volumes_boot/${id}/action`, alice, '2.1', {
+      'os-getConsoleOutput': {},
+    });
+    expect(out.status).to.equal(200);
+  });
+
+  it('os-instance_usage_audit_log (admin): no audit task ran, so every compute host is not run; a bad date is 400', async () => {
+    const index = await call('GET', '/os-instance_usage_audit_log', admin);
+    expect(index.status, JSON.stringify(index.body)).to.equal(200);
+    expect(index.body.instance_usage_audit_logs).to.deep.include({
+      num_hosts: 2,
+      num_hosts_done: 0,
+      hosts_not_run: ['node-1', 'node-2'],
+      overall_status: '0 of 2 hosts done. 0 errors.',
+    });
+    const show = await call(
+      'GET',
+      `/os-instance_usage_audit_log/${encodeURIComponent('2026-07-05 10:00:00')}`,
+      admin,
+    );
+    expect(show.body.instance_usage_audit_log).to.include({
+      period_beginning: '2026-06-01 00:00:00',
+      period_ending: '2026-07-01 00:00:00',
+    });
+    const bad = await call('GET', '/os-instance_usage_audit_log/yesterday', admin);
+    expect(bad.status).to.equal(400);
+    expect(bad.body.badRequest.message).to.equal('Invalid timestamp for date yesterday');
+    expect((await call('GET', '/os-instance_usage_audit_log', alice)).status).to.equal(403);
+  });
+
   it('os-simple-tenant-usage through the API: 2.40 links when a page is full, bad times 400, 2.75 strict query, another project 403', async () => {
     const show = await call('GET', `/os-simple-tenant-usage/${projectA}?limit=1`, alice, '2.40');
     expect(show.status, JSON.stringify(show.body)).to.equal(200);
