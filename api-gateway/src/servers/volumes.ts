@@ -38,7 +38,7 @@ export const ATTACH_VOLUME_SCHEMAS = [
 ];
 
 /** The states compute.API.attach_volume accepts (check_instance_state), after the lock. */
-const ATTACHABLE = ['active', 'paused', 'stopped', 'soft_deleted', 'shelved', 'shelved_offloaded'];
+const ATTACHABLE = ['active', 'paused', 'stopped', 'resized', 'soft_deleted', 'shelved', 'shelved_offloaded'];
 
 type Req = FastifyRequest<{ Params: { id: string; volume: string }; Body: unknown }>;
 
