@@ -146,7 +146,7 @@ export function registerInterfaces(
   app.post(P, async (request: Req) => {
     const body = validateBody<{ interfaceAttachment?: Json }>(request, ATTACH_SCHEMAS);
     const p = principalOf(request);
-    const s = await access.findServer(p, request.params.id, 'update');
+    const s = await access.findServer(p, request.params.id);
     enforce(p, AI('create'), 'project_member');
     const a = body?.interfaceAttachment ?? {};
     if (a.net_id && a.port_id) throw new ApiError(400, 'Must not input both network_id and port_id');
@@ -159,7 +159,7 @@ export function registerInterfaces(
 
   app.delete(`${P}/:port`, async (request: Req) => {
     const p = principalOf(request);
-    const s = await access.findServer(p, request.params.id, 'update');
+    const s = await access.findServer(p, request.params.id);
     enforce(p, AI('delete'), 'project_member');
     checkAttachable(p, s, 'detach_interface');
     if (!portsOf(s, false).some((x) => x.port_id === request.params.port)) {
@@ -195,7 +195,7 @@ export function registerInterfaces(
     (key: 'addSecurityGroup' | 'removeSecurityGroup'): OwnAction =>
     async (request, reply) => {
       const p = principalOf(request);
-      const s = await access.findServer(p, request.params.id, 'update');
+      const s = await access.findServer(p, request.params.id);
       const add = key === 'addSecurityGroup';
       enforce(p, SG(add ? 'add' : 'remove'), 'project_member');
       const name = groupName(request.body, key);

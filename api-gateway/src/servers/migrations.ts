@@ -363,7 +363,7 @@ export function registerMigrations(app: FastifyInstance, ctx: GatewayContext, ac
     if (versionOf(request).compare('2.22') < 0) throw new ApiError(404, NOT_FOUND_MESSAGE);
     validateBody(request, FORCE_COMPLETE);
     const p = principalOf(request);
-    const s = await access.findServer(p, request.params.id, 'update');
+    const s = await access.findServer(p, request.params.id);
     enforce(p, SM('force_complete'), 'admin');
     let m: MigrationRecord;
     try {
@@ -385,7 +385,7 @@ export function registerMigrations(app: FastifyInstance, ctx: GatewayContext, ac
   app.delete(`${P}/:mid`, async (request: Req) => {
     if (versionOf(request).compare('2.24') < 0) throw new ApiError(404, NOT_FOUND_MESSAGE);
     const p = principalOf(request);
-    const s = await access.findServer(p, request.params.id, 'update');
+    const s = await access.findServer(p, request.params.id);
     enforce(p, SM('delete'), 'admin');
     const m = await movingRecord(p, s, request.params.mid, 'abort live migration');
     // No Kova driver can abort a live migration under way (nor take one back out of the queue).

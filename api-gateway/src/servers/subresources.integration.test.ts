@@ -367,7 +367,11 @@ describe('Server sub-resources (gateway on a real apiserver, fake driver)', func
       expect((await act(net, { addSecurityGroup: { name: ' ' } })).body.badRequest.message).to.equal(
         'Security group name cannot be empty',
       );
-      expect((await act(net, { addSecurityGroup: { name: 'x' } }, reader)).status).to.equal(403);
+      const denied = await act(net, { addSecurityGroup: { name: 'x' } }, reader);
+      expect(denied.status).to.equal(403);
+      expect(denied.body.forbidden.message).to.equal(
+        "Policy doesn't allow os_compute_api:os-security-groups:add to be performed.",
+      );
       expect((await act(id, { addSecurityGroup: { name: 'x' } })).status).to.equal(404);
     });
 

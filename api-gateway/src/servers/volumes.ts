@@ -64,7 +64,7 @@ export function registerVolumeAttachments(app: FastifyInstance, access: ServerAc
   app.post(P, async (request: Req) => {
     const body = validateBody<{ volumeAttachment: { volumeId: string } }>(request, ATTACH_VOLUME_SCHEMAS);
     const p = principalOf(request);
-    const s = await access.findServer(p, request.params.id, 'update');
+    const s = await access.findServer(p, request.params.id);
     enforce(p, VA('create'), 'project_member');
     const version = request.microversion;
     const vm = s.status?.vmState ?? 'building';
@@ -84,7 +84,7 @@ export function registerVolumeAttachments(app: FastifyInstance, access: ServerAc
 
   app.put(`${P}/:volume`, async (request: Req) => {
     const p = principalOf(request);
-    const s = await access.findServer(p, request.params.id, 'update');
+    const s = await access.findServer(p, request.params.id);
     // Before 2.85 a PUT is only the volume swap, an admin's.
     const swapOnly = !request.microversion || request.microversion.compare('2.85') < 0;
     enforce(p, VA(swapOnly ? 'swap' : 'update'), swapOnly ? 'admin' : 'project_member');
@@ -93,7 +93,7 @@ export function registerVolumeAttachments(app: FastifyInstance, access: ServerAc
 
   app.delete(`${P}/:volume`, async (request: Req) => {
     const p = principalOf(request);
-    await access.findServer(p, request.params.id, 'update');
+    await access.findServer(p, request.params.id);
     enforce(p, VA('delete'), 'project_member');
     throw new ApiError(404, `Volume ${request.params.volume} could not be found.`);
   });
