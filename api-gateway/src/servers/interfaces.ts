@@ -10,6 +10,7 @@
 // - Security groups: names kept on the Server (spec.securityGroups; absent: default). Kova has no
 //   security group objects nor rules: any name is accepted, the groups are listed with no rules,
 //   and a server without ports (networks none) has none, as Neutron's add_to_instance finds no port.
+import type { VmState } from '../../../operator/src/compute/states.ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Server } from '../../../operator/src/api/v1alpha1/index.ts';
 import { derivedUuid } from '../compute/common.ts';
@@ -100,6 +101,9 @@ export const ATTACH_SCHEMAS = [
   { min: '2.49', schema: ATTACH(true) },
 ];
 
+/** compute.API.attach_interface / detach_interface's vm_states (task_state None). */
+const INTERFACE_STATES: readonly string[] = ['active', 'paused', 'stopped'] satisfies VmState[];
+
 type Req = FastifyRequest<{ Params: { id: string; port: string }; Body: unknown }>;
 
 export function registerInterfaces(
@@ -137,7 +141,7 @@ export function registerInterfaces(
     if (s.spec.locked && !p.isAdmin) throw new ApiError(409, `Instance ${serverId(s)} is locked`);
     const vm = s.status?.vmState ?? 'building';
     const task = s.status?.taskState;
-    if (!['active', 'paused', 'stopped'].includes(vm) || task) {
+    if (!INTERFACE_STATES.includes(vm) || task) {
       const [attr, state] = task ? ['task_state', task] : ['vm_state', vm];
       throw new ApiError(409, `Cannot '${method}' instance ${serverId(s)} while it is in ${attr} ${state}`);
     }

@@ -1,6 +1,7 @@
 // Server tags (nova/api/openstack/compute/server_tags.py, 2.26+): the tags are the Server's
 // spec.tags, written as the user. Writes need vm_state active, paused, suspended or stopped (409
 // otherwise; Nova checks no lock here); at most MAX_TAG_COUNT (50) tags.
+import type { VmState } from '../../../operator/src/compute/states.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Server } from '../../../operator/src/api/v1alpha1/index.ts';
 import { computeUrl } from '../compute/common.ts';
@@ -27,7 +28,7 @@ export const TAG_SCHEMAS: { updateAll: Schema; update: Schema } = {
 };
 
 /** The vm_states a tag write needs (_check_instance_in_valid_state). */
-const WRITABLE = ['active', 'paused', 'suspended', 'stopped'];
+const WRITABLE: readonly string[] = ['active', 'paused', 'suspended', 'stopped'] satisfies VmState[];
 
 /** Nova's 409 for a server whose vm_state refuses `action`, or nothing. */
 export function checkTagWritable(s: Server, action: string): void {

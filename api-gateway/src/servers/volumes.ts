@@ -3,6 +3,7 @@
 // empty; show, update and delete are Nova's 404 for a volume the server is not attached to (or
 // that cannot be found); attach is Nova's VolumeNotFound 404, after the instance, policy, lock
 // and state checks, as compute.API.attach_volume meets a volume Cinder does not know.
+import type { VmState } from '../../../operator/src/compute/states.ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Server } from '../../../operator/src/api/v1alpha1/index.ts';
 import { COMPUTE_PREFIX, enforce, principalOf } from '../context.ts';
@@ -38,7 +39,15 @@ export const ATTACH_VOLUME_SCHEMAS = [
 ];
 
 /** The states compute.API.attach_volume accepts (check_instance_state), after the lock. */
-const ATTACHABLE = ['active', 'paused', 'stopped', 'resized', 'soft_deleted', 'shelved', 'shelved_offloaded'];
+const ATTACHABLE: readonly string[] = [
+  'active',
+  'paused',
+  'stopped',
+  'resized',
+  'soft-delete',
+  'shelved',
+  'shelved_offloaded',
+] satisfies VmState[];
 
 type Req = FastifyRequest<{ Params: { id: string; volume: string }; Body: unknown }>;
 
