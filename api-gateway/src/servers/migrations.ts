@@ -232,16 +232,18 @@ export function registerMigrations(app: FastifyInstance, ctx: GatewayContext, ac
       ctx.caches.get<Server>(SERVERS),
       ctx.caches.get<ServerAction>(SERVER_ACTIONS),
     ]);
-    const moved = new Set(
-      actions
-        .list()
-        .filter((a) => MOVES.includes(a.spec.action))
-        .map((a) => `${a.metadata.namespace}/${a.spec.server}`),
-    );
-    let records = servers
-      .list()
-      .filter((s) => moved.has(`${s.metadata.namespace}/${s.metadata.name}`))
-      .flatMap((s) => migrationsOf(s, actions.list(), projectIdOf(s)));
+    // Each server's log, for the servers that moved (one pass over the actions).
+    const logs = new Map<string, ServerAction[]>();
+    for (const a of actions.list()) {
+      const key = `${a.metadata.namespace}/${a.spec.server}`;
+      let log = logs.get(key);
+      if (!log) logs.set(key, (log = []));
+      log.push(a);
+    }
+    let records = servers.list().flatMap((s) => {
+      const log = logs.get(`${s.metadata.namespace}/${s.metadata.name}`);
+      return log?.some((a) => MOVES.includes(a.spec.action)) ? migrationsOf(s, log, projectIdOf(s)) : [];
+    });
     const f = (k: string) => query[k];
     if (f('status') !== undefined) records = records.filter((m) => m.status === f('status'));
     if (f('host') !== undefined)
