@@ -3,6 +3,10 @@
 // and roles a user can see. Bodies and errors are Keystone's ({"error": {code, message, title}}).
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { GROUP, VERSION } from '../../../operator/src/api/kind.ts';
+import { PROJECT_QUOTAS, QUOTA_NAME } from '../../../operator/src/controllers/projectquota.ts';
+import { type KubeClient, type KubeObject, isAlreadyExists } from '../../../operator/src/kube/client.ts';
+import { collectionPath } from '../../../operator/src/kube/resources.ts';
 import { baseUrl } from '../app.ts';
 import {
   COMPUTE_PREFIX,
@@ -12,30 +16,36 @@ import {
   ROLES,
   type Role,
 } from '../context.ts';
-import { ApiError } from '../errors.ts';
 import { validationError, type Schema } from '../validation.ts';
+import { registerApplicationCredentials } from './appcreds.ts';
 import { type ValidatedToken, validateToken } from './auth.ts';
+import {
+  KeystoneError,
+  UNAUTHORIZED,
+  V3,
+  callerOf,
+  keystoneTime,
+  listBody,
+  queryOf,
+  requireAdmin,
+  roleRef,
+} from './common.ts';
 import { verifyPassword } from './password.ts';
-import { DEFAULT_DOMAIN, type IdentityStore, type Project, type User, roleId } from './store.ts';
+import {
+  type ApplicationCredential,
+  CASCADE_ANNOTATION,
+  DEFAULT_DOMAIN,
+  NameConflict,
+  type Project,
+  type User,
+  effectiveRoles,
+  impliedBy,
+  queryBool,
+  roleId,
+} from './store.ts';
 import { auditId } from './tokens.ts';
 
-const TITLES: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  409: 'Conflict',
-};
-
-/** An error in Keystone's format. */
-export class KeystoneError extends ApiError {
-  override body(): unknown {
-    return { error: { code: this.code, message: this.message, title: TITLES[this.code] ?? 'Error' } };
-  }
-}
-
-export const V3 = `${IDENTITY_PREFIX}/v3`;
-const UNAUTHORIZED = 'The request you have made requires authentication.';
+export { KeystoneError } from './common.ts';
 /** Keystone's default token lifetime (GatewayConfig.tokenTtlMs overrides it). */
 export const TOKEN_TTL_MS = 3600_000;
 const REGION = 'RegionOne';
@@ -50,9 +60,6 @@ function v3Version(base: string) {
     'media-types': [MEDIA_TYPE],
   };
 }
-
-/** Keystone's time format: microseconds and Z. */
-export const keystoneTime = (d: Date): string => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 
 const endpointId = (service: string, iface: string): string =>
   createHash('md5').update(`kova-endpoint:${service}:${iface}`).digest('hex');
@@ -95,7 +102,7 @@ function projectView(p: Project, base: string) {
   };
 }
 
-function userView(u: User, base: string) {
+export function userView(u: User, base: string) {
   return {
     id: u.id,
     name: u.name,
@@ -103,11 +110,14 @@ function userView(u: User, base: string) {
     enabled: u.enabled,
     password_expires_at: null,
     options: {},
+    ...(u.defaultProjectId ? { default_project_id: u.defaultProjectId } : {}),
+    ...(u.description ? { description: u.description } : {}),
+    ...(u.email ? { email: u.email } : {}),
     links: { self: `${base}${V3}/users/${u.id}` },
   };
 }
 
-function tokenBody(store: IdentityStore, v: ValidatedToken, base: string, withCatalog: boolean) {
+function tokenBody(v: ValidatedToken, base: string, withCatalog: boolean) {
   const token: Record<string, unknown> = {
     methods: v.payload.m,
     user: { domain: domainRef(), id: v.user.id, name: v.user.name, password_expires_at: null },
@@ -118,10 +128,17 @@ function tokenBody(store: IdentityStore, v: ValidatedToken, base: string, withCa
   if (v.project) {
     token.project = { domain: domainRef(), id: v.project.id, name: v.project.name };
     token.is_domain = false;
-    token.roles = store.rolesOf(v.user.id, v.project).map((r) => ({ id: roleId(r), name: r }));
+    token.roles = v.roles.map((r) => ({ id: roleId(r), name: r }));
     if (withCatalog) token.catalog = catalog(base);
   } else if (withCatalog) {
     token.catalog = [];
+  }
+  if (v.appCred) {
+    token.application_credential = {
+      id: v.appCred.id,
+      name: v.appCred.name,
+      restricted: !v.appCred.unrestricted,
+    };
   }
   return { token };
 }
@@ -129,6 +146,10 @@ function tokenBody(store: IdentityStore, v: ValidatedToken, base: string, withCa
 const ref: Schema = {
   type: 'object',
   properties: { id: { type: 'string' }, name: { type: 'string' } },
+};
+const userRef: Schema = {
+  type: 'object',
+  properties: { id: { type: 'string' }, name: { type: 'string' }, domain: ref },
 };
 const AUTH_SCHEMA: Schema = {
   type: 'object',
@@ -160,6 +181,16 @@ const AUTH_SCHEMA: Schema = {
               },
             },
             token: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } },
+            application_credential: {
+              type: 'object',
+              required: ['secret'],
+              properties: {
+                id: { type: 'string' },
+                name: { type: 'string' },
+                secret: { type: 'string' },
+                user: userRef,
+              },
+            },
           },
         },
         scope: {
@@ -189,6 +220,12 @@ interface AuthRequest {
         user: { id?: string; name?: string; password: string; domain?: { id?: string; name?: string } };
       };
       token?: { id: string };
+      application_credential?: {
+        id?: string;
+        name?: string;
+        secret: string;
+        user?: { id?: string; name?: string; domain?: { id?: string; name?: string } };
+      };
     };
     scope?:
       | 'unscoped'
@@ -210,18 +247,7 @@ function domainMatches(d: { id?: string; name?: string } | undefined): boolean {
 export function registerIdentity(app: FastifyInstance, ctx: GatewayContext): void {
   const store = ctx.identity;
   const base = (request: FastifyRequest) => baseUrl(request);
-
-  const caller = (request: FastifyRequest): ValidatedToken => {
-    const token = request.headers['x-auth-token'];
-    const v = typeof token === 'string' ? validateToken(store, token, ctx.clock.now()) : undefined;
-    if (!v) throw new KeystoneError(401, UNAUTHORIZED);
-    return v;
-  };
-  const requireAdmin = (v: ValidatedToken, action: string) => {
-    if (!v.principal?.isAdmin) {
-      throw new KeystoneError(403, `You are not authorized to perform the requested action: ${action}.`);
-    }
-  };
+  const caller = (request: FastifyRequest): ValidatedToken => callerOf(ctx, request);
 
   const versions = async (request: FastifyRequest, reply: FastifyReply) =>
     reply.code(300).send({ versions: { values: [v3Version(base(request))] } });
@@ -229,6 +255,10 @@ export function registerIdentity(app: FastifyInstance, ctx: GatewayContext): voi
   app.get(IDENTITY_PREFIX + '/', versions);
   app.get(V3, async (request) => ({ version: v3Version(base(request)) }));
   app.get(V3 + '/', async (request) => ({ version: v3Version(base(request)) }));
+
+  /** The user an application credential is named under (auth by name needs its user). */
+  const appCredUser = (u: { id?: string; name?: string; domain?: { id?: string; name?: string } }) =>
+    u.id ? store.userById(u.id) : u.name && domainMatches(u.domain) ? store.userByName(u.name) : undefined;
 
   app.post(V3 + '/auth/tokens', async (request, reply) => {
     const invalid = validationError(AUTH_SCHEMA, request.body ?? null);
@@ -239,6 +269,7 @@ export function registerIdentity(app: FastifyInstance, ctx: GatewayContext): voi
     let methods: string[];
     let audit = [auditId()];
     let exp = now + ctx.config.tokenTtlMs;
+    let appCred: ApplicationCredential | undefined;
     if (identity.methods.includes('password')) {
       const p = identity.password;
       if (!p) throw new KeystoneError(400, "'password' is a required property");
@@ -261,33 +292,81 @@ export function registerIdentity(app: FastifyInstance, ctx: GatewayContext): voi
       if (!identity.token) throw new KeystoneError(400, "'token' is a required property");
       const v = validateToken(store, identity.token.id, now);
       if (!v) throw new KeystoneError(401, UNAUTHORIZED);
+      if (v.appCred) {
+        // Keystone: a token from an application credential cannot be rescoped.
+        throw new KeystoneError(403, 'Cannot create a token using an application credential token.');
+      }
       user = v.user;
       methods = [...new Set(['token', ...v.payload.m])];
       audit = [audit[0]!, v.payload.a.at(-1)!];
       exp = v.payload.exp; // a rescoped token never outlives the one it came from
+    } else if (identity.methods.includes('application_credential')) {
+      const c = identity.application_credential;
+      if (!c) throw new KeystoneError(400, "'application_credential' is a required property");
+      if (c.id) appCred = store.appCredById(c.id);
+      else if (c.name && c.user) {
+        const owner = appCredUser(c.user);
+        appCred = owner && store.listAppCreds().find((x) => x.userId === owner.id && x.name === c.name);
+      } else {
+        throw new KeystoneError(
+          400,
+          'Expecting to find id, or name and user, in application_credential - the server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.',
+        );
+      }
+      if (
+        !appCred ||
+        (appCred.expiresAt !== null && appCred.expiresAt <= now) ||
+        !(await verifyPassword(c.secret, appCred.secretHash))
+      ) {
+        throw new KeystoneError(401, UNAUTHORIZED);
+      }
+      user = store.userById(appCred.userId);
+      if (!user || !user.enabled) throw new KeystoneError(401, UNAUTHORIZED);
+      methods = ['application_credential'];
+      if (appCred.expiresAt !== null) exp = Math.min(exp, appCred.expiresAt);
     } else {
       throw new KeystoneError(401, `Attempted to authenticate with an unsupported method.`);
     }
 
     let project: Project | undefined;
-    if (scope && scope !== 'unscoped') {
+    if (appCred) {
+      // An application credential is bound to its project: the token is scoped to it.
+      project = store.projectById(appCred.projectId);
+      const p = scope && scope !== 'unscoped' ? scope.project : undefined;
+      if (p && p.id !== appCred.projectId && p.name !== project?.name) {
+        throw new KeystoneError(401, UNAUTHORIZED);
+      }
+    } else if (scope && scope !== 'unscoped') {
       const p = scope.project;
       if (!p) throw new KeystoneError(400, 'Only project scope is supported.');
       if (p.id) project = store.projectById(p.id);
       else if (p.name && domainMatches(p.domain)) project = store.projectByName(p.name);
       else if (!p.name) throw new KeystoneError(400, 'Expecting to find id or name in project.');
       else if (!p.domain) throw new KeystoneError(400, 'Expecting to find domain in project.');
-      if (!project || store.rolesOf(user.id, project).length === 0) {
-        throw new KeystoneError(401, UNAUTHORIZED);
-      }
+      if (!project) throw new KeystoneError(401, UNAUTHORIZED);
+    } else if (scope === undefined && user.defaultProjectId) {
+      // Keystone scopes a token requested without a scope to the user's default project, when
+      // the user has a role there (else the token is unscoped).
+      const p = store.projectById(user.defaultProjectId);
+      if (p?.enabled && store.rolesOf(user.id, p).length > 0) project = p;
     }
-    const token = store.signer.sign({ u: user.id, p: project?.id, m: methods, iat: now, exp, a: audit });
-    const v = validateToken(store, token, now)!;
+    const token = store.signer.sign({
+      u: user.id,
+      p: project?.id,
+      m: methods,
+      iat: now,
+      exp,
+      a: audit,
+      ...(appCred ? { c: appCred.id } : {}),
+    });
+    // Validation checks the rest as every later call will: the project enabled, a role on it.
+    const v = validateToken(store, token, now);
+    if (!v) throw new KeystoneError(401, UNAUTHORIZED);
     const nocatalog = (request.query as Record<string, unknown>).nocatalog !== undefined;
     return reply
       .code(201)
       .header('X-Subject-Token', token)
-      .send(tokenBody(store, v, base(request), !nocatalog));
+      .send(tokenBody(v, base(request), !nocatalog));
   });
 
   const subject = (request: FastifyRequest): ValidatedToken => {
@@ -305,7 +384,7 @@ export function registerIdentity(app: FastifyInstance, ctx: GatewayContext): voi
     const nocatalog = (request.query as Record<string, unknown>).nocatalog !== undefined;
     return reply
       .header('X-Subject-Token', request.headers['x-subject-token'])
-      .send(tokenBody(store, s, base(request), !nocatalog));
+      .send(tokenBody(s, base(request), !nocatalog));
   });
 
   // Revocation (`openstack token revoke`): the caller's own tokens, or any for an admin.
@@ -323,27 +402,43 @@ export function registerIdentity(app: FastifyInstance, ctx: GatewayContext): voi
     };
   });
 
-  const projectList = (request: FastifyRequest, projects: Project[]) => ({
-    projects: projects.map((p) => projectView(p, base(request))),
-    links: { self: `${base(request)}${request.url.split('?')[0]}`, previous: null, next: null },
-  });
+  const projectList = (request: FastifyRequest, projects: Project[]) =>
+    listBody(
+      request,
+      'projects',
+      projects.map((p) => projectView(p, base(request))),
+    );
+  // The projects a token can be scoped to: enabled ones with a role.
   app.get(V3 + '/auth/projects', async (request) =>
-    projectList(request, store.projectsOf(caller(request).user.id)),
+    projectList(
+      request,
+      store.projectsOf(caller(request).user.id).filter((p) => p.enabled),
+    ),
   );
   app.get<{ Params: { id: string } }>(V3 + '/users/:id/projects', async (request) => {
     const v = caller(request);
     if (v.user.id !== request.params.id) requireAdmin(v, 'identity:list_user_projects');
     return projectList(request, store.projectsOf(request.params.id));
   });
+
+  // --- projects: namespaces (store.ts). Writes are the admin's.
   app.get(V3 + '/projects', async (request) => {
-    const v = caller(request);
-    requireAdmin(v, 'identity:list_projects');
-    const name = (request.query as Record<string, string>).name;
-    return projectList(
-      request,
-      store.listProjects().filter((p) => name === undefined || p.name === name),
-    );
+    requireAdmin(caller(request), 'identity:list_projects');
+    const q = queryOf(request);
+    const projects = store
+      .listProjects()
+      .filter((p) => q.name === undefined || p.name === q.name)
+      .filter((p) => q.domain_id === undefined || p.domainId === q.domain_id)
+      .filter((p) => q.parent_id === undefined || p.domainId === q.parent_id)
+      .filter((p) => q.enabled === undefined || p.enabled === queryBool(q.enabled))
+      .filter(() => q.is_domain === undefined || !queryBool(q.is_domain));
+    return projectList(request, projects);
   });
+  const projectOr404 = (id: string): Project => {
+    const p = store.projectById(id);
+    if (!p) throw new KeystoneError(404, `Could not find project: ${id}.`);
+    return p;
+  };
   app.get<{ Params: { id: string } }>(V3 + '/projects/:id', async (request) => {
     const v = caller(request);
     const p = store.projectById(request.params.id);
@@ -353,6 +448,92 @@ export function registerIdentity(app: FastifyInstance, ctx: GatewayContext): voi
     }
     return { project: projectView(p, base(request)) };
   });
+  const projectConflict = (name: string) =>
+    new KeystoneError(
+      409,
+      `Conflict occurred attempting to store project - it is not permitted to have two projects with the same name in the same domain : ${name}.`,
+    );
+
+  app.post(V3 + '/projects', async (request, reply) => {
+    const v = caller(request);
+    requireAdmin(v, 'identity:create_project');
+    const invalid = validationError(PROJECT_CREATE, request.body ?? null);
+    if (invalid) throw new KeystoneError(400, invalid);
+    const p = (
+      request.body as {
+        project: { name: string; description?: string | null; domain_id?: string; enabled?: boolean };
+      }
+    ).project;
+    if (p.domain_id !== undefined && p.domain_id !== DEFAULT_DOMAIN.id) {
+      throw new KeystoneError(400, `Could not find domain: ${p.domain_id}.`);
+    }
+    let project: Project;
+    try {
+      project = await store.createProject({
+        name: p.name,
+        description: p.description ?? undefined,
+        enabled: p.enabled,
+      });
+    } catch (e) {
+      if (e instanceof NameConflict) throw projectConflict(p.name);
+      throw e;
+    }
+    await createDefaultQuota(ctx.clientFor(v.principal!), project.namespace);
+    return reply.code(201).send({ project: projectView(project, base(request)) });
+  });
+
+  app.patch<{ Params: { id: string } }>(V3 + '/projects/:id', async (request) => {
+    requireAdmin(caller(request), 'identity:update_project');
+    const invalid = validationError(PROJECT_UPDATE, request.body ?? null);
+    if (invalid) throw new KeystoneError(400, invalid);
+    const project = projectOr404(request.params.id);
+    const p = (
+      request.body as {
+        project: { name?: string; description?: string | null; enabled?: boolean; domain_id?: string };
+      }
+    ).project;
+    if (p.domain_id !== undefined && p.domain_id !== project.domainId) {
+      throw new KeystoneError(400, 'Update of `domain_id` is not allowed.');
+    }
+    try {
+      const updated = await store.updateProject(project, {
+        name: p.name,
+        description: p.description,
+        enabled: p.enabled,
+      });
+      ctx.authorizer.clear();
+      return { project: projectView(updated, base(request)) };
+    } catch (e) {
+      if (e instanceof NameConflict) throw projectConflict(e.message);
+      throw e;
+    }
+  });
+
+  // Deleting a project that still holds servers is refused, as Keystone refuses to delete a
+  // project that is not a leaf (403, pointing at the cascade option): Nova keeps a deleted
+  // project's servers, Kova would orphan them in a namespace no project owns. An admin forces it
+  // with ?cascade=true, or by annotating the namespace (kubectl) and deleting with any client.
+  app.delete<{ Params: { id: string } }>(V3 + '/projects/:id', async (request, reply) => {
+    const v = caller(request);
+    requireAdmin(v, 'identity:delete_project');
+    const project = projectOr404(request.params.id);
+    const q = queryOf(request);
+    const cascade = (q.cascade !== undefined && queryBool(q.cascade)) || project.cascade;
+    if (!cascade) {
+      const servers = await store.serversOf(project);
+      if (servers.length > 0) {
+        throw new KeystoneError(
+          403,
+          `Cannot delete the project ${project.id} since it still holds ${servers.length} server(s); Nova keeps them. Delete them first, or delete the project with them: ?cascade=true, or annotate its namespace ${CASCADE_ANNOTATION}=true.`,
+        );
+      }
+    }
+    await store.deleteProject(project, cascade ? ctx.clientFor(v.principal!) : undefined);
+    ctx.authorizer.clear();
+    return reply.code(204).send();
+  });
+
+  // --- users: Secrets in kova-system (store.ts).
   app.get<{ Params: { id: string } }>(V3 + '/users/:id', async (request) => {
     const v = caller(request);
     if (v.user.id !== request.params.id) requireAdmin(v, 'identity:get_user');
@@ -360,115 +541,90 @@ export function registerIdentity(app: FastifyInstance, ctx: GatewayContext): voi
     if (!u) throw new KeystoneError(404, `Could not find user: ${request.params.id}.`);
     return { user: userView(u, base(request)) };
   });
-
-  // --- administration (admin tokens): users, projects, role assignments, for `openstack user
-  // create`, `project create`, `role add` and friends. The records are written with the gateway's
-  // own identity: they are the gateway's (Secrets in kova-system, RoleBindings it manages).
-  const roleView = (r: Role, request: FastifyRequest) => ({
-    id: roleId(r),
-    name: r,
-    domain_id: null,
-    description: null,
-    options: {},
-    links: { self: `${base(request)}${V3}/roles/${roleId(r)}` },
-  });
-  const roleByIdOrName = (idOrName: string): Role | undefined =>
-    ROLES.find((r) => roleId(r) === idOrName || r === idOrName);
-  const list = (request: FastifyRequest, key: string, items: unknown[]) => ({
-    [key]: items,
-    links: { self: `${base(request)}${request.url.split('?')[0]}`, previous: null, next: null },
-  });
-  const query = (request: FastifyRequest) => request.query as Record<string, string | undefined>;
-
-  app.get(V3 + '/roles', async (request) => {
-    caller(request);
-    const name = query(request).name;
-    return list(
-      request,
-      'roles',
-      ROLES.filter((r) => name === undefined || r === name).map((r) => roleView(r, request)),
-    );
-  });
-  app.get<{ Params: { id: string } }>(V3 + '/roles/:id', async (request) => {
-    caller(request);
-    const role = ROLES.find((r) => roleId(r) === request.params.id);
-    if (!role) throw new KeystoneError(404, `Could not find role: ${request.params.id}.`);
-    return { role: roleView(role, request) };
-  });
-
-  const domainView = (request: FastifyRequest) => ({
-    ...domainRef(),
-    description: 'The default domain',
-    enabled: true,
-    tags: [],
-    options: {},
-    links: { self: `${base(request)}${V3}/domains/${DEFAULT_DOMAIN.id}` },
-  });
-  app.get(V3 + '/domains', async (request) => {
-    caller(request);
-    const name = query(request).name;
-    return list(
-      request,
-      'domains',
-      name === undefined || name === DEFAULT_DOMAIN.name ? [domainView(request)] : [],
-    );
-  });
-  app.get<{ Params: { id: string } }>(V3 + '/domains/:id', async (request) => {
-    caller(request);
-    if (request.params.id !== DEFAULT_DOMAIN.id) {
-      throw new KeystoneError(404, `Could not find domain: ${request.params.id}.`);
-    }
-    return { domain: domainView(request) };
-  });
-
   app.get(V3 + '/users', async (request) => {
     requireAdmin(caller(request), 'identity:list_users');
-    const { name } = query(request);
-    return list(
+    const q = queryOf(request);
+    return listBody(
       request,
       'users',
       store
         .listUsers()
-        .filter((u) => name === undefined || u.name === name)
+        .filter((u) => q.name === undefined || u.name === q.name)
+        .filter((u) => q.domain_id === undefined || u.domainId === q.domain_id)
+        .filter((u) => q.enabled === undefined || u.enabled === queryBool(q.enabled))
         .map((u) => userView(u, base(request))),
     );
   });
+  const userConflict = (name: string) =>
+    new KeystoneError(
+      409,
+      `Conflict occurred attempting to store user - Duplicate entry found with name ${name} at domain ID default.`,
+    );
+  const userOr404 = (id: string): User => {
+    const u = store.userById(id);
+    if (!u) throw new KeystoneError(404, `Could not find user: ${id}.`);
+    return u;
+  };
+  const knownProject = (id: string | null | undefined) => {
+    if (id) projectOr404(id);
+  };
   app.post(V3 + '/users', async (request, reply) => {
     requireAdmin(caller(request), 'identity:create_user');
     const invalid = validationError(USER_CREATE, request.body ?? null);
     if (invalid) throw new KeystoneError(400, invalid);
-    const u = (request.body as { user: { name: string; password?: string; enabled?: boolean } }).user;
-    if (store.userByName(u.name)) {
-      throw new KeystoneError(
-        409,
-        `Conflict occurred attempting to store user - Duplicate entry found with name ${u.name} at domain ID default.`,
-      );
+    const u = (request.body as { user: UserBody & { name: string } }).user;
+    knownProject(u.default_project_id);
+    try {
+      // A user created without a password cannot log in (Keystone's behaviour too).
+      const user = await store.createUser({
+        name: u.name,
+        password: u.password ?? randomBytes(32).toString('hex'),
+        enabled: u.enabled,
+        defaultProjectId: u.default_project_id ?? undefined,
+        description: u.description ?? undefined,
+        email: u.email ?? undefined,
+      });
+      return reply.code(201).send({ user: userView(user, base(request)) });
+    } catch (e) {
+      if (e instanceof NameConflict) throw userConflict(u.name);
+      throw e;
     }
-    // A user created without a password cannot log in (Keystone's behaviour too).
-    const user = await store.createUser({
-      name: u.name,
-      password: u.password ?? randomBytes(32).toString('hex'),
-      enabled: u.enabled,
-    });
-    return reply.code(201).send({ user: userView(user, base(request)) });
   });
+  // Deleting a user deletes their role assignments and application credentials; their tokens
+  // stop validating at once (validation needs the user).
   app.delete<{ Params: { id: string } }>(V3 + '/users/:id', async (request, reply) => {
     requireAdmin(caller(request), 'identity:delete_user');
-    if (!store.userById(request.params.id))
-      throw new KeystoneError(404, `Could not find user: ${request.params.id}.`);
+    userOr404(request.params.id);
     await store.deleteUser(request.params.id);
+    ctx.authorizer.clear();
     return reply.code(204).send();
   });
-
   app.patch<{ Params: { id: string } }>(V3 + '/users/:id', async (request) => {
     requireAdmin(caller(request), 'identity:update_user');
     const invalid = validationError(USER_UPDATE, request.body ?? null);
     if (invalid) throw new KeystoneError(400, invalid);
-    if (!store.userById(request.params.id))
-      throw new KeystoneError(404, `Could not find user: ${request.params.id}.`);
-    const u = (request.body as { user: { password?: string; enabled?: boolean } }).user;
-    const user = await store.updateUser(request.params.id, { password: u.password, enabled: u.enabled });
-    return { user: userView(user, base(request)) };
+    userOr404(request.params.id);
+    const u = (request.body as { user: UserBody }).user;
+    knownProject(u.default_project_id);
+    try {
+      const user = await store.updateUser(
+        request.params.id,
+        {
+          name: u.name,
+          password: u.password,
+          enabled: u.enabled,
+          defaultProjectId: u.default_project_id,
+          description: u.description,
+          email: u.email,
+        },
+        ctx.clock.now(),
+      );
+      ctx.authorizer.clear();
+      return { user: userView(user, base(request)) };
+    } catch (e) {
+      if (e instanceof NameConflict) throw userConflict(e.message);
+      throw e;
+    }
   });
   app.post<{ Params: { id: string } }>(V3 + '/users/:id/password', async (request, reply) => {
     const v = caller(request);
@@ -482,46 +638,125 @@ export function registerIdentity(app: FastifyInstance, ctx: GatewayContext): voi
     if (!user || !(await verifyPassword(original_password, user.passwordHash))) {
       throw new KeystoneError(401, UNAUTHORIZED);
     }
-    await store.updateUser(user.id, { password });
-    return reply.code(204).send();
-  });
-  app.delete<{ Params: { id: string } }>(V3 + '/projects/:id', async (request, reply) => {
-    requireAdmin(caller(request), 'identity:delete_project');
-    const project = store.projectById(request.params.id);
-    if (!project) throw new KeystoneError(404, `Could not find project: ${request.params.id}.`);
-    await store.deleteProject(project);
-    ctx.authorizer.clear();
+    await store.updateUser(user.id, { password }, ctx.clock.now());
     return reply.code(204).send();
   });
 
-  app.post(V3 + '/projects', async (request, reply) => {
-    requireAdmin(caller(request), 'identity:create_project');
-    const invalid = validationError(PROJECT_CREATE, request.body ?? null);
-    if (invalid) throw new KeystoneError(400, invalid);
-    const p = (request.body as { project: { name: string; description?: string; domain_id?: string } })
-      .project;
-    if (p.domain_id !== undefined && p.domain_id !== DEFAULT_DOMAIN.id) {
-      throw new KeystoneError(400, `Could not find domain: ${p.domain_id}.`);
+  // --- roles: admin, member, reader, and Keystone's implied roles.
+  const roleView = (r: Role, request: FastifyRequest) => ({
+    ...roleRef(r, request),
+    description: null,
+    options: {},
+  });
+  const roleByIdOrName = (idOrName: string): Role | undefined =>
+    ROLES.find((r) => roleId(r) === idOrName || r === idOrName);
+  const roleOr404 = (id: string): Role => {
+    const role = ROLES.find((r) => roleId(r) === id);
+    if (!role) throw new KeystoneError(404, `Could not find role: ${id}.`);
+    return role;
+  };
+
+  app.get(V3 + '/roles', async (request) => {
+    caller(request);
+    const name = queryOf(request).name;
+    return listBody(
+      request,
+      'roles',
+      ROLES.filter((r) => name === undefined || r === name).map((r) => roleView(r, request)),
+    );
+  });
+  app.get<{ Params: { id: string } }>(V3 + '/roles/:id', async (request) => {
+    caller(request);
+    return { role: roleView(roleOr404(request.params.id), request) };
+  });
+  const inferenceRef = (r: Role, request: FastifyRequest) => {
+    const { id, name, links } = roleRef(r, request);
+    return { id, name, links };
+  };
+  app.get(V3 + '/role_inferences', async (request) => {
+    requireAdmin(caller(request), 'identity:list_role_inference_rules');
+    return listBody(
+      request,
+      'role_inferences',
+      ROLES.filter((r) => impliedBy(r).length > 0).map((r) => ({
+        prior_role: inferenceRef(r, request),
+        implies: impliedBy(r).map((i) => inferenceRef(i, request)),
+      })),
+    );
+  });
+  app.get<{ Params: { prior: string } }>(V3 + '/roles/:prior/implies', async (request) => {
+    requireAdmin(caller(request), 'identity:list_implied_roles');
+    const prior = roleOr404(request.params.prior);
+    return {
+      role_inference: {
+        prior_role: inferenceRef(prior, request),
+        implies: impliedBy(prior).map((i) => inferenceRef(i, request)),
+      },
+      links: { self: `${base(request)}${V3}/roles/${roleId(prior)}/implies` },
+    };
+  });
+  type InferenceParams = { Params: { prior: string; implied: string } };
+  const inference = (request: FastifyRequest<InferenceParams>, action: string) => {
+    requireAdmin(caller(request), action);
+    const prior = roleOr404(request.params.prior);
+    const implied = roleOr404(request.params.implied);
+    if (!impliedBy(prior).includes(implied)) {
+      throw new KeystoneError(404, `${roleId(prior)} does not imply ${roleId(implied)}.`);
     }
-    if (store.projectByName(p.name)) {
-      throw new KeystoneError(
-        409,
-        `Conflict occurred attempting to store project - it is not permitted to have two projects with the same name in the same domain : ${p.name}.`,
-      );
-    }
-    const project = await store.createProject({ name: p.name, description: p.description });
-    return reply.code(201).send({ project: projectView(project, base(request)) });
+    return { prior, implied };
+  };
+  app.get<InferenceParams>(
+    V3 + '/roles/:prior/implies/:implied',
+    { exposeHeadRoute: false },
+    async (request) => {
+      const { prior, implied } = inference(request, 'identity:get_implied_role');
+      return {
+        role_inference: {
+          prior_role: inferenceRef(prior, request),
+          implies: inferenceRef(implied, request),
+        },
+        links: { self: `${base(request)}${V3}/roles/${roleId(prior)}/implies/${roleId(implied)}` },
+      };
+    },
+  );
+  app.head<InferenceParams>(V3 + '/roles/:prior/implies/:implied', async (request, reply) => {
+    inference(request, 'identity:check_implied_role');
+    return reply.code(204).send();
   });
 
+  const domainView = (request: FastifyRequest) => ({
+    ...domainRef(),
+    description: 'The default domain',
+    enabled: true,
+    tags: [],
+    options: {},
+    links: { self: `${base(request)}${V3}/domains/${DEFAULT_DOMAIN.id}` },
+  });
+  app.get(V3 + '/domains', async (request) => {
+    caller(request);
+    const q = queryOf(request);
+    const match =
+      (q.name === undefined || q.name === DEFAULT_DOMAIN.name) &&
+      (q.enabled === undefined || queryBool(q.enabled));
+    return listBody(request, 'domains', match ? [domainView(request)] : []);
+  });
+  app.get<{ Params: { id: string } }>(V3 + '/domains/:id', async (request) => {
+    caller(request);
+    if (request.params.id !== DEFAULT_DOMAIN.id) {
+      throw new KeystoneError(404, `Could not find domain: ${request.params.id}.`);
+    }
+    return { domain: domainView(request) };
+  });
+
+  // --- role assignments: RoleBindings (store.ts). Granting or revoking forgets the gateway's
+  // cached access reviews, so the next call is decided on the new RoleBindings.
   type AssignmentParams = { Params: { project: string; user: string; role: string } };
   const assignmentPath = V3 + '/projects/:project/users/:user/roles/:role';
   const resolveAssignment = (request: FastifyRequest<AssignmentParams>, action: string) => {
     requireAdmin(caller(request), action);
     const { project: pid, user: uid, role: rid } = request.params;
-    const project = store.projectById(pid);
-    if (!project) throw new KeystoneError(404, `Could not find project: ${pid}.`);
-    const user = store.userById(uid);
-    if (!user) throw new KeystoneError(404, `Could not find user: ${uid}.`);
+    const project = projectOr404(pid);
+    const user = userOr404(uid);
     const role = roleByIdOrName(rid);
     if (!role) throw new KeystoneError(404, `Could not find role: ${rid}.`);
     return { project, user, role };
@@ -552,62 +787,115 @@ export function registerIdentity(app: FastifyInstance, ctx: GatewayContext): voi
     V3 + '/projects/:project/users/:user/roles',
     async (request) => {
       requireAdmin(caller(request), 'identity:list_grants');
-      const project = store.projectById(request.params.project);
-      if (!project) throw new KeystoneError(404, `Could not find project: ${request.params.project}.`);
+      const project = projectOr404(request.params.project);
       const roles = store
         .assignments()
         .filter((a) => a.userId === request.params.user && a.project.id === project.id)
         .map((a) => roleView(a.role, request));
-      return list(request, 'roles', roles);
+      return listBody(request, 'roles', roles);
     },
   );
   app.get(V3 + '/role_assignments', async (request) => {
     const v = caller(request);
-    const q = query(request);
+    const q = queryOf(request);
     // A user may list their own assignments; everything else is the admin's.
     if (q['user.id'] !== v.user.id) requireAdmin(v, 'identity:list_role_assignments');
-    const names = q.include_names !== undefined && !['0', 'false'].includes(q.include_names.toLowerCase());
-    const assignments = store
-      .assignments()
-      .filter((a) => q['user.id'] === undefined || a.userId === q['user.id'])
-      .filter((a) => q['scope.project.id'] === undefined || a.project.id === q['scope.project.id'])
-      .filter((a) => q['role.id'] === undefined || roleId(a.role) === q['role.id'])
-      .map((a) => ({
-        role: names ? { id: roleId(a.role), name: a.role } : { id: roleId(a.role) },
-        user: names
-          ? { id: a.userId, name: store.userById(a.userId)?.name ?? '', domain: domainRef() }
-          : { id: a.userId },
-        scope: {
-          project: names
-            ? { id: a.project.id, name: a.project.name, domain: domainRef() }
-            : { id: a.project.id },
-        },
-        links: {
-          assignment: `${base(request)}${V3}/projects/${a.project.id}/users/${a.userId}/roles/${roleId(a.role)}`,
-        },
-      }));
-    return list(request, 'role_assignments', assignments);
+    const flag = (k: string) => q[k] !== undefined && queryBool(q[k] || 'true');
+    const rows = expandAssignments(
+      store
+        .assignments()
+        .filter((a) => q['user.id'] === undefined || a.userId === q['user.id'])
+        .filter((a) => q['scope.project.id'] === undefined || a.project.id === q['scope.project.id']),
+      flag('effective'),
+    ).filter((a) => q['role.id'] === undefined || roleId(a.role) === q['role.id']);
+    const names = flag('include_names');
+    const url = `${base(request)}${V3}`;
+    const assignments = rows.map((a) => ({
+      role: names ? { id: roleId(a.role), name: a.role, domain: null } : { id: roleId(a.role) },
+      user: names
+        ? { id: a.userId, name: store.userById(a.userId)?.name ?? '', domain: domainRef() }
+        : { id: a.userId },
+      scope: {
+        project: names
+          ? { id: a.project.id, name: a.project.name, domain: domainRef() }
+          : { id: a.project.id },
+      },
+      links: {
+        assignment: `${url}/projects/${a.project.id}/users/${a.userId}/roles/${roleId(a.prior ?? a.role)}`,
+        ...(a.prior ? { prior_role: `${url}/roles/${roleId(a.prior)}` } : {}),
+      },
+    }));
+    return listBody(request, 'role_assignments', assignments);
   });
+
+  registerApplicationCredentials(app, ctx);
 }
+
+/**
+ * Role assignments as Keystone lists them: the direct ones, or with `effective` also every role
+ * they imply (each implied row remembers the assigned role it came from, its `prior_role`), one
+ * row per (user, project, role).
+ */
+export function expandAssignments<A extends { userId: string; project: { id: string }; role: Role }>(
+  direct: A[],
+  effective: boolean,
+): (A & { prior?: Role })[] {
+  if (!effective) return direct;
+  const rows: (A & { prior?: Role })[] = [];
+  const seen = new Set<string>();
+  const add = (row: A & { prior?: Role }) => {
+    const key = `${row.userId}|${row.project.id}|${row.role}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      rows.push(row);
+    }
+  };
+  for (const a of direct) add(a);
+  for (const a of direct) {
+    for (const r of effectiveRoles([a.role]).filter((x) => x !== a.role))
+      add({ ...a, role: r, prior: a.role });
+  }
+  return rows;
+}
+
+/** A new project's quota: the ProjectQuota `default`, its limits unset (the operator's defaults). */
+async function createDefaultQuota(client: KubeClient, namespace: string): Promise<void> {
+  try {
+    await client.create(collectionPath(PROJECT_QUOTAS, namespace), {
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: 'ProjectQuota',
+      metadata: { name: QUOTA_NAME, namespace },
+      spec: {},
+    } as KubeObject);
+  } catch (e) {
+    if (!isAlreadyExists(e)) throw e;
+  }
+}
+
+interface UserBody {
+  name?: string;
+  password?: string;
+  enabled?: boolean;
+  default_project_id?: string | null;
+  description?: string | null;
+  email?: string | null;
+}
+
+const USER_FIELDS = {
+  name: { type: 'string', minLength: 1, maxLength: 255 },
+  password: { type: ['string', 'null'] },
+  enabled: { type: 'boolean' },
+  domain_id: { type: 'string', enum: [DEFAULT_DOMAIN.id] },
+  default_project_id: { type: ['string', 'null'] },
+  description: { type: ['string', 'null'] },
+  email: { type: ['string', 'null'] },
+  options: { type: 'object' },
+} as const;
 
 const USER_CREATE: Schema = {
   type: 'object',
   required: ['user'],
-  properties: {
-    user: {
-      type: 'object',
-      required: ['name'],
-      properties: {
-        name: { type: 'string', minLength: 1, maxLength: 255 },
-        password: { type: ['string', 'null'] },
-        enabled: { type: 'boolean' },
-        domain_id: { type: 'string', enum: [DEFAULT_DOMAIN.id] },
-        default_project_id: { type: ['string', 'null'] },
-        description: { type: ['string', 'null'] },
-        email: { type: ['string', 'null'] },
-      },
-    },
-  },
+  properties: { user: { type: 'object', required: ['name'], properties: USER_FIELDS } },
 };
 
 const USER_UPDATE: Schema = {
@@ -616,7 +904,7 @@ const USER_UPDATE: Schema = {
   properties: {
     user: {
       type: 'object',
-      properties: { password: { type: 'string', minLength: 1 }, enabled: { type: 'boolean' } },
+      properties: { ...USER_FIELDS, password: { type: 'string', minLength: 1 } },
     },
   },
 };
@@ -633,6 +921,16 @@ const PASSWORD_CHANGE: Schema = {
   },
 };
 
+const PROJECT_FIELDS = {
+  description: { type: ['string', 'null'] },
+  domain_id: { type: 'string' },
+  enabled: { type: 'boolean' },
+  is_domain: { type: 'boolean', enum: [false] },
+  parent_id: { type: ['string', 'null'] },
+  tags: { type: 'array' },
+  options: { type: 'object' },
+} as const;
+
 /** A project is a namespace: its name must be a Kubernetes namespace name (RFC 1123 label). */
 const PROJECT_CREATE: Schema = {
   type: 'object',
@@ -642,14 +940,21 @@ const PROJECT_CREATE: Schema = {
       type: 'object',
       required: ['name'],
       properties: {
+        ...PROJECT_FIELDS,
         name: { type: 'string', minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
-        description: { type: ['string', 'null'] },
-        domain_id: { type: 'string' },
-        enabled: { type: 'boolean' },
-        is_domain: { type: 'boolean', enum: [false] },
-        parent_id: { type: ['string', 'null'] },
-        tags: { type: 'array' },
       },
+    },
+  },
+};
+
+/** A rename keeps the namespace: the new name is Keystone's (up to 64 characters). */
+const PROJECT_UPDATE: Schema = {
+  type: 'object',
+  required: ['project'],
+  properties: {
+    project: {
+      type: 'object',
+      properties: { ...PROJECT_FIELDS, name: { type: 'string', minLength: 1, maxLength: 64 } },
     },
   },
 };
