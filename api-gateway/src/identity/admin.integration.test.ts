@@ -6,9 +6,10 @@ import { expect } from 'chai';
 import type { KubeObject } from '../../../operator/src/kube/client.ts';
 import { KubeClient } from '../../../operator/src/kube/client.ts';
 import { ControlPlane } from '../../../e2e/harness/controlplane.ts';
-import { createServer, listServers, serverManifest } from '../../../e2e/harness/fixtures.ts';
+import { createServer, eventually, listServers, serverManifest } from '../../../e2e/harness/fixtures.ts';
 import { type TestGateway, startGateway } from '../../../e2e/harness/gateway.ts';
-import { roleId } from './store.ts';
+import { hashPassword } from './password.ts';
+import { newId, roleId } from './store.ts';
 
 const ID = /^[0-9a-f]{32}$/;
 
@@ -372,5 +373,60 @@ describe('Keystone administration (projects, users, roles, application credentia
       'public',
       'admin',
     ]);
+  });
+
+  it('takes projects, users and role assignments made with kubectl (the documented commands)', async () => {
+    const id = newId();
+    const projectId = newId();
+    await cp.kubectl(['create', 'namespace', 'kubectl-made']);
+    await cp.kubectl(['label', 'namespace', 'kubectl-made', `identity.kova.io/project-id=${projectId}`]);
+    const hash = await hashPassword('kc-pw');
+    await cp.kubectl([
+      'create',
+      'secret',
+      'generic',
+      '-n',
+      'kova-system',
+      `kova-user-${id}`,
+      `--from-literal=id=${id}`,
+      '--from-literal=name=kc-user',
+      '--from-literal=enabled=true',
+      `--from-literal=password=${hash}`,
+    ]);
+    await cp.kubectl([
+      'label',
+      'secret',
+      '-n',
+      'kova-system',
+      `kova-user-${id}`,
+      'identity.kova.io/kind=user',
+    ]);
+    await cp.kubectl([
+      'create',
+      'rolebinding',
+      '-n',
+      'kubectl-made',
+      `kova-member-${id}`,
+      '--clusterrole=kova:member',
+      `--user=kova:${id}`,
+    ]);
+    await cp.kubectl([
+      'label',
+      'rolebinding',
+      '-n',
+      'kubectl-made',
+      `kova-member-${id}`,
+      'identity.kova.io/role=member',
+      `identity.kova.io/user-id=${id}`,
+    ]);
+    const token = await eventually('the user can log in', () =>
+      gw.token('kc-user', 'kc-pw', 'kubectl-made').catch(() => undefined),
+    );
+    expect((await gw.call('GET', '/v2.1/servers', { token })).status).to.equal(200);
+    const ra = await as(admin).get(`/role_assignments?user.id=${id}&include_names`);
+    expect(ra.body.role_assignments.map((a: { role: { name: string } }) => a.role.name)).to.deep.equal([
+      'member',
+    ]);
+    expect((await as(admin).get(`/projects/${projectId}`)).body.project.name).to.equal('kubectl-made');
   });
 });
