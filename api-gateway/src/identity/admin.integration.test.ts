@@ -68,6 +68,9 @@ describe('Keystone administration (projects, users, roles, application credentia
     const lost = a.status === 409 ? a : b;
     expect(lost.body.error).to.deep.include({ code: 409, title: 'Conflict' });
     expect(lost.body.error.message).to.match(/two projects with the same name/);
+    for (const name of ['kova-system', 'kube-system']) {
+      expect((await as(admin).post('/projects', { project: { name } })).status).to.equal(400);
+    }
     const race = (await namespaces()).filter((n) => n.metadata.name === 'race');
     expect(race).to.have.length(1);
     const [u1, u2] = await Promise.all([

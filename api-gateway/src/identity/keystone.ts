@@ -37,6 +37,7 @@ import {
   DEFAULT_DOMAIN,
   NameConflict,
   type Project,
+  SYSTEM_NAMESPACE,
   type User,
   effectiveRoles,
   impliedBy,
@@ -466,6 +467,10 @@ export function registerIdentity(app: FastifyInstance, ctx: GatewayContext): voi
     ).project;
     if (p.domain_id !== undefined && p.domain_id !== DEFAULT_DOMAIN.id) {
       throw new KeystoneError(400, `Could not find domain: ${p.domain_id}.`);
+    }
+    if (p.name === SYSTEM_NAMESPACE || p.name.startsWith('kube-')) {
+      // Adopting a system namespace as a project would hand it to the project's members.
+      throw new KeystoneError(400, `Invalid project name ${p.name}: it is a system namespace.`);
     }
     let project: Project;
     try {

@@ -309,6 +309,10 @@ export class IdentityStore {
    * no two projects share either, see createProject and renames in updateProject).
    */
   projectByName(name: string): Project | undefined {
+    const ns = this.projects.get(name); // the usual case, without a scan: named as its namespace
+    if (ns && !ns.metadata.deletionTimestamp && !ns.metadata.annotations?.[NAME_ANNOTATION]) {
+      return projectOf(ns);
+    }
     const projects = this.listProjects();
     return projects.find((p) => p.name === name) ?? projects.find((p) => p.namespace === name);
   }
