@@ -255,7 +255,7 @@ describe('Keystone administration (projects, users, roles, application credentia
     }[];
     expect(rows.map((r) => r.role.name)).to.deep.equal(['admin', 'member', 'reader']);
     expect(rows.every((r) => r.user.name === 'ra-user' && r.scope.project.name === 'ra')).to.equal(true);
-    expect(rows[2]!.links.prior_role).to.match(/\/roles\/[0-9a-f]{32}$/);
+    expect(rows[2]!.links.prior_role).to.match(/\/prior_role\/[0-9a-f]{32}\/implies\/[0-9a-f]{32}$/);
     expect(rows[2]!.links.assignment).to.include(roleId('admin'));
     const readers = await as(admin).get(
       `/role_assignments?user.id=${u.id}&effective&role.id=${roleId('reader')}`,
@@ -291,7 +291,8 @@ describe('Keystone administration (projects, users, roles, application credentia
     const tooMuch = await as(token).post(base, {
       application_credential: { name: 'x', roles: [{ name: 'admin' }] },
     });
-    expect(tooMuch.status).to.equal(404);
+    expect(tooMuch.status).to.equal(400);
+    expect(tooMuch.body.error.message).to.match(/unassigned role/);
     const past = await as(token).post(base, {
       application_credential: { name: 'y', expires_at: '2001-01-01T00:00:00' },
     });
@@ -318,6 +319,20 @@ describe('Keystone administration (projects, users, roles, application credentia
     });
     expect(byName.status).to.equal(201);
     expect((await auth({ id: cred.id, secret: 'wrong' })).status).to.equal(401);
+    const scoped = await gw.call('POST', '/identity/v3/auth/tokens', {
+      body: {
+        auth: {
+          identity: {
+            methods: ['application_credential'],
+            application_credential: { id: cred.id, secret: 's3cret' },
+          },
+          scope: { project: { id: p.id } },
+        },
+      },
+    });
+    expect(scoped.status).to.equal(401);
+    expect(scoped.body.error.message).to.match(/cannot request a scope/);
+    expect((await auth({ name: 'ci', secret: 's3cret' })).status).to.equal(400);
     const appToken = byId.headers.get('x-subject-token')!;
     const restricted = await as(appToken).post(base, { application_credential: { name: 'more' } });
     expect(restricted.status).to.equal(403);
@@ -335,6 +350,10 @@ describe('Keystone administration (projects, users, roles, application credentia
     expect((await gw.call('GET', '/v2.1/servers', { token: appToken })).status).to.equal(401);
     expect((await auth({ id: cred.id, secret: 's3cret' })).status).to.equal(401);
     expect((await as(token).get(`${base}/${cred.id}`)).status).to.equal(404);
+    // Disabling the user deletes their credentials, as Keystone does.
+    await as(token).post(base, { application_credential: { name: 'two' } });
+    await as(admin).patch(`/users/${u.id}`, { user: { enabled: false } });
+    expect((await as(admin).get(base)).body.application_credentials).to.deep.equal([]);
   });
 
   it('deleting a user removes their role bindings everywhere and their tokens at once', async () => {

@@ -22,8 +22,14 @@ import {
 } from './common.ts';
 import { type ApplicationCredential, NameConflict, effectiveRoles, roleId } from './store.ts';
 
+/** Keystone's ForbiddenAction: "...action: %(action)s." (its actions end with a period too). */
+const forbidden = (action: string) =>
+  new KeystoneError(403, `You are not authorized to perform the requested action: ${action}.`);
 const RESTRICTED =
   "Using method 'application_credential' is not allowed for managing additional application credentials.";
+/** Keystone's ValidationError tail. */
+const CLIENT_ERROR =
+  ' The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.';
 
 export function registerApplicationCredentials(app: FastifyInstance, ctx: GatewayContext): void {
   const store = ctx.identity;
@@ -35,7 +41,6 @@ export function registerApplicationCredentials(app: FastifyInstance, ctx: Gatewa
     id: c.id,
     name: c.name,
     description: c.description || null,
-    user_id: c.userId,
     project_id: c.projectId,
     expires_at: c.expiresAt === null ? null : keystoneTime(new Date(c.expiresAt)),
     unrestricted: c.unrestricted,
@@ -47,11 +52,9 @@ export function registerApplicationCredentials(app: FastifyInstance, ctx: Gatewa
   /** The caller, when they may manage the user's credentials (their own; reads also an admin's). */
   const manager = (request: FastifyRequest<UserParams>, action: string, ownerOnly: boolean) => {
     const v = callerOf(ctx, request);
-    if (v.appCred && !v.appCred.unrestricted) throw new KeystoneError(403, RESTRICTED);
+    if (v.appCred && !v.appCred.unrestricted) throw forbidden(RESTRICTED);
     if (v.user.id !== request.params.user) {
-      if (ownerOnly) {
-        throw new KeystoneError(403, `You are not authorized to perform the requested action: ${action}.`);
-      }
+      if (ownerOnly) throw forbidden('Cannot create an application credential for another user.');
       requireAdmin(v, action);
     }
     return v;
@@ -78,17 +81,13 @@ export function registerApplicationCredentials(app: FastifyInstance, ctx: Gatewa
     const roles = body.roles ? requestedRoles(body.roles, v) : v.roles;
     let expiresAt: number | null = null;
     if (body.expires_at) {
-      expiresAt = Date.parse(
-        body.expires_at.endsWith('Z') || /[+-]\d\d:?\d\d$/.test(body.expires_at)
-          ? body.expires_at
-          : body.expires_at + 'Z',
-      );
-      if (Number.isNaN(expiresAt)) throw new KeystoneError(400, `Invalid expires_at: ${body.expires_at}.`);
+      // Keystone's parse_expiration_date: UTC unless said otherwise, not in the past.
+      const iso = /(Z|[+-]\d\d:?\d\d)$/.test(body.expires_at) ? body.expires_at : body.expires_at + 'Z';
+      expiresAt = Date.parse(iso);
+      if (Number.isNaN(expiresAt))
+        throw new KeystoneError(400, 'Timestamp not in expected format.' + CLIENT_ERROR);
       if (expiresAt <= ctx.clock.now()) {
-        throw new KeystoneError(
-          400,
-          'The expiration date of an application credential must be in the future.',
-        );
+        throw new KeystoneError(400, "The 'expires_at' must not be before now." + CLIENT_ERROR);
       }
     }
     const secret = body.secret || randomBytes(64).toString('base64url');
@@ -108,7 +107,7 @@ export function registerApplicationCredentials(app: FastifyInstance, ctx: Gatewa
       if (e instanceof NameConflict) {
         throw new KeystoneError(
           409,
-          'Conflict occurred attempting to store application_credential - Duplicate application credential.',
+          `Conflict occurred attempting to store application_credential - Duplicate entry found with name ${body.name}.`,
         );
       }
       throw e;
@@ -140,15 +139,15 @@ export function registerApplicationCredentials(app: FastifyInstance, ctx: Gatewa
   });
 }
 
-/** The roles asked for, each one the token holds (else Keystone's 404 for the assignment). */
+/** The roles asked for, each one the token holds (else Keystone's 400). */
 function requestedRoles(refs: { id?: string; name?: string }[], v: ValidatedToken): Role[] {
   return refs.map((ref) => {
     const role = ROLES.find((r) => roleId(r) === ref.id || r === ref.name);
     if (!role) throw new KeystoneError(404, `Could not find role: ${ref.id ?? ref.name}.`);
     if (!v.roles.includes(role)) {
       throw new KeystoneError(
-        404,
-        `Could not find role assignment with role: ${roleId(role)}, user or group: ${v.user.id}, project, domain, or system: ${v.project?.id}.`,
+        400,
+        'Invalid application credential: Cannot create an application credential with unassigned role',
       );
     }
     return role;

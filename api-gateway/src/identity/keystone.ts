@@ -237,6 +237,10 @@ interface AuthRequest {
   };
 }
 
+/** Keystone's ValidationError: "Expecting to find <attribute> in <target>. ..." */
+const expecting = (attribute: string, target: string) =>
+  `Expecting to find ${attribute} in ${target}. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.`;
+
 function domainMatches(d: { id?: string; name?: string } | undefined): boolean {
   if (!d) return false;
   return (
@@ -304,15 +308,19 @@ export function registerIdentity(app: FastifyInstance, ctx: GatewayContext): voi
     } else if (identity.methods.includes('application_credential')) {
       const c = identity.application_credential;
       if (!c) throw new KeystoneError(400, "'application_credential' is a required property");
+      if (scope !== undefined) {
+        throw new KeystoneError(
+          401,
+          'Error authenticating with application credential: Application credentials cannot request a scope.',
+        );
+      }
       if (c.id) appCred = store.appCredById(c.id);
-      else if (c.name && c.user) {
+      else if (!c.name) throw new KeystoneError(400, expecting('name or ID', 'application credential'));
+      else if (!c.user) throw new KeystoneError(400, expecting('user', 'application credential'));
+      else if (!c.user.id && !c.user.domain) throw new KeystoneError(400, expecting('domain', 'user'));
+      else {
         const owner = appCredUser(c.user);
         appCred = owner && store.listAppCreds().find((x) => x.userId === owner.id && x.name === c.name);
-      } else {
-        throw new KeystoneError(
-          400,
-          'Expecting to find id, or name and user, in application_credential - the server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.',
-        );
       }
       if (
         !appCred ||
@@ -331,12 +339,7 @@ export function registerIdentity(app: FastifyInstance, ctx: GatewayContext): voi
 
     let project: Project | undefined;
     if (appCred) {
-      // An application credential is bound to its project: the token is scoped to it.
-      project = store.projectById(appCred.projectId);
-      const p = scope && scope !== 'unscoped' ? scope.project : undefined;
-      if (p && p.id !== appCred.projectId && p.name !== project?.name) {
-        throw new KeystoneError(401, UNAUTHORIZED);
-      }
+      project = store.projectById(appCred.projectId); // the credential's project, its only scope
     } else if (scope && scope !== 'unscoped') {
       const p = scope.project;
       if (!p) throw new KeystoneError(400, 'Only project scope is supported.');
@@ -529,7 +532,7 @@ export function registerIdentity(app: FastifyInstance, ctx: GatewayContext): voi
       if (servers.length > 0) {
         throw new KeystoneError(
           403,
-          `Cannot delete the project ${project.id} since it still holds ${servers.length} server(s); Nova keeps them. Delete them first, or delete the project with them: ?cascade=true, or annotate its namespace ${CASCADE_ANNOTATION}=true.`,
+          `Cannot delete the project ${project.id} since it still holds ${servers.length} server(s) (Nova keeps a deleted project's servers). Delete them first, or use the cascade option to delete them with the project: ?cascade=true, or the namespace annotation ${CASCADE_ANNOTATION}=true.`,
         );
       }
     }
@@ -816,7 +819,7 @@ export function registerIdentity(app: FastifyInstance, ctx: GatewayContext): voi
     const names = flag('include_names');
     const url = `${base(request)}${V3}`;
     const assignments = rows.map((a) => ({
-      role: names ? { id: roleId(a.role), name: a.role, domain: null } : { id: roleId(a.role) },
+      role: names ? { id: roleId(a.role), name: a.role } : { id: roleId(a.role) },
       user: names
         ? { id: a.userId, name: store.userById(a.userId)?.name ?? '', domain: domainRef() }
         : { id: a.userId },
@@ -827,7 +830,8 @@ export function registerIdentity(app: FastifyInstance, ctx: GatewayContext): voi
       },
       links: {
         assignment: `${url}/projects/${a.project.id}/users/${a.userId}/roles/${roleId(a.prior ?? a.role)}`,
-        ...(a.prior ? { prior_role: `${url}/roles/${roleId(a.prior)}` } : {}),
+        // Keystone's link, as it writes it: /prior_role/<this role>/implies/<the assigned one>.
+        ...(a.prior ? { prior_role: `${url}/prior_role/${roleId(a.role)}/implies/${roleId(a.prior)}` } : {}),
       },
     }));
     return listBody(request, 'role_assignments', assignments);

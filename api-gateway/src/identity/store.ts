@@ -576,6 +576,11 @@ export class IdentityStore {
         { data, stringData },
       );
       await this.users.observe(updated);
+      // Keystone deletes a disabled user's application credentials, as a deleted one's.
+      if (change.enabled === false) {
+        for (const c of this.listAppCreds().filter((x) => x.userId === userId))
+          await this.deleteAppCred(c.id);
+      }
       return this.userById(userId)!;
     };
     return change.name === undefined ? run() : this.names.run(`user:${change.name}`, run);
