@@ -80,6 +80,64 @@ describe('Keystone administration (projects, users, roles, application credentia
     expect([u1.status, u2.status].sort()).to.deep.equal([201, 409]);
   });
 
+  it('keeps user names unique across two gateway replicas: a name is claimed by a ConfigMap create', async () => {
+    const gw2 = await startGateway(cp);
+    try {
+      const admin2 = await gw2.token('admin', 'secret', 'admin');
+      for (let i = 0; i < 5; i++) {
+        const body = { user: { name: `dual-${i}`, password: 'x' } };
+        const [a, b] = await Promise.all([
+          gw.call('POST', '/identity/v3/users', { token: admin, body }),
+          gw2.call('POST', '/identity/v3/users', { token: admin2, body }),
+        ]);
+        expect([a.status, b.status].sort(), JSON.stringify([a.body, b.body])).to.deep.equal([201, 409]);
+      }
+    } finally {
+      await gw2.close();
+    }
+    const secrets = await cp.kubectl([
+      'get',
+      'secrets',
+      '-n',
+      'kova-system',
+      '-l',
+      'identity.kova.io/kind=user',
+      '-o',
+      'json',
+    ]);
+    const names = (JSON.parse(secrets.stdout).items as { data: { name: string } }[]).map((x) =>
+      Buffer.from(x.data.name, 'base64').toString(),
+    );
+    expect(names.filter((n) => n.startsWith('dual-')).sort()).to.deep.equal(
+      [0, 1, 2, 3, 4].map((i) => `dual-${i}`),
+    );
+    const claims = async () =>
+      (
+        await cp.kubectl([
+          'get',
+          'configmaps',
+          '-n',
+          'kova-system',
+          '-l',
+          'identity.kova.io/kind=user-name',
+          '-o',
+          'json',
+        ])
+      ).stdout;
+    const claimed = (json: string) =>
+      (JSON.parse(json).items as { data: { name: string } }[])
+        .map((c) => c.data.name)
+        .filter((n) => n.startsWith('dual-'));
+    expect(claimed(await claims()).sort()).to.deep.equal([0, 1, 2, 3, 4].map((i) => `dual-${i}`));
+    // A rename moves the claim; a delete releases it, and the name can be taken again.
+    const dual0 = (await as(admin).get('/users?name=dual-0')).body.users[0].id;
+    expect((await as(admin).patch(`/users/${dual0}`, { user: { name: 'dual-1' } })).status).to.equal(409);
+    expect((await as(admin).patch(`/users/${dual0}`, { user: { name: 'dual-x' } })).status).to.equal(200);
+    expect((await as(admin).del(`/users/${dual0}`)).status).to.equal(204);
+    expect(claimed(await claims())).to.not.include.members(['dual-0', 'dual-x']);
+    await newUser('dual-0', 'y');
+  });
+
   it('creates 20 projects, each with a user and a role, then answers 100 token requests, all in parallel', async () => {
     const n = 20;
     const started = Date.now();

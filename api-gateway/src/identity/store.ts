@@ -15,9 +15,10 @@
 //
 // Names are unique per domain. A project's is claimed by creating its namespace (atomic in the
 // apiserver: of two concurrent creates one gets AlreadyExists); adopting an existing unlabelled
-// namespace is a patch conditioned on its resourceVersion. User and application-credential names
-// are checked under a per-name lock of this gateway (one gateway writes identity at a time in
-// practice; two replicas racing on one new user name could both succeed).
+// namespace is a patch conditioned on its resourceVersion. A user's name is claimed the same way:
+// the ConfigMap `kova-username-<hash of the name>` in kova-system, created before the user's Secret
+// (a claim left by a crash is taken over once its user is found missing). Application-credential
+// names (unique per user) are checked under a per-name lock of this gateway.
 import { createHash, randomBytes } from 'node:crypto';
 import type { KubeClient, KubeObject } from '../../../operator/src/kube/client.ts';
 import { isAlreadyExists, isConflict, isNotFound } from '../../../operator/src/kube/client.ts';
@@ -67,6 +68,11 @@ export const MANAGED_LABEL = 'identity.kova.io/managed';
  */
 export const CASCADE_ANNOTATION = 'identity.kova.io/delete-servers';
 export const APPCRED_PREFIX = 'kova-appcred-';
+/** The ConfigMap that claims a user name: its name is a hash of the domain and user name. */
+export const nameClaim = (name: string, domainId: string = DEFAULT_DOMAIN.id): string =>
+  'kova-username-' + createHash('sha256').update(`${domainId}/${name}`).digest('hex').slice(0, 40);
+/** How long a claim whose user does not exist is taken to be a create in progress. */
+const CLAIM_GRACE_MS = 60_000;
 
 /** A name already taken (Keystone's 409). */
 export class NameConflict extends Error {}
@@ -360,6 +366,7 @@ export class IdentityStore {
     return this.names.run(`user:${input.name}`, async () => {
       if (this.userByName(input.name)) throw new NameConflict(input.name);
       const id = input.id ?? newId();
+      await this.claimUserName(input.name, id);
       const stringData: Record<string, string> = {
         id,
         name: input.name,
@@ -384,6 +391,68 @@ export class IdentityStore {
       await this.users.observe(created);
       return this.userById(id)!;
     });
+  }
+
+  /**
+   * Claims a user name for userId: creates its ConfigMap, which the apiserver lets only one
+   * create do. NameConflict when another user holds it, or another create is under way (a young
+   * claim). A claim whose user is gone, or renamed, and no longer young is stale: taken over.
+   */
+  private async claimUserName(name: string, userId: string): Promise<void> {
+    const claim = nameClaim(name);
+    const path = objectPath(CONFIGMAPS, claim, SYSTEM_NAMESPACE);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this.client.create<ConfigMap>(collectionPath(CONFIGMAPS, SYSTEM_NAMESPACE), {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: claim, namespace: SYSTEM_NAMESPACE, labels: { [KIND_LABEL]: 'user-name' } },
+          data: { name, user_id: userId },
+        });
+        return;
+      } catch (e) {
+        if (!isAlreadyExists(e)) throw e;
+      }
+      let held: ConfigMap;
+      try {
+        held = await this.client.get<ConfigMap>(path);
+      } catch (e) {
+        if (isNotFound(e)) continue; // released meanwhile
+        throw e;
+      }
+      const owner = held.data?.user_id ?? '';
+      const age = Date.now() - Date.parse(held.metadata.creationTimestamp ?? '');
+      if (age < CLAIM_GRACE_MS || (await this.holdsName(owner, name))) throw new NameConflict(name);
+      try {
+        await this.client.delete(path, { preconditions: { uid: held.metadata.uid } });
+      } catch (e) {
+        if (!isNotFound(e) && !isConflict(e)) throw e;
+      }
+    }
+    throw new NameConflict(name);
+  }
+
+  /** Whether the user (read from the apiserver) exists and is called name. */
+  private async holdsName(userId: string, name: string): Promise<boolean> {
+    try {
+      const s = await this.client.get<Secret>(objectPath(SECRETS, `kova-user-${userId}`, SYSTEM_NAMESPACE));
+      return userOf(s).name === name;
+    } catch (e) {
+      if (isNotFound(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Releases the user's claim on name (if it is theirs). */
+  private async releaseUserName(name: string, userId: string): Promise<void> {
+    const path = objectPath(CONFIGMAPS, nameClaim(name), SYSTEM_NAMESPACE);
+    try {
+      const held = await this.client.get<ConfigMap>(path);
+      if (held.data?.user_id !== userId) return;
+      await this.client.delete(path, { preconditions: { uid: held.metadata.uid } });
+    } catch (e) {
+      if (!isNotFound(e) && !isConflict(e)) throw e;
+    }
   }
 
   /**
@@ -541,7 +610,9 @@ export class IdentityStore {
       await this.revokeRole(userId, a.project, a.role);
     }
     for (const c of this.listAppCreds().filter((x) => x.userId === userId)) await this.deleteAppCred(c.id);
+    const name = this.userById(userId)?.name;
     await this.deleteObject(this.users, SECRETS, SYSTEM_NAMESPACE, `kova-user-${userId}`);
+    if (name !== undefined) await this.releaseUserName(name, userId);
   }
 
   /**
@@ -552,9 +623,12 @@ export class IdentityStore {
     const run = async (): Promise<User> => {
       const stringData: Record<string, string> = {};
       const data: Record<string, null> = {};
-      if (change.name !== undefined) {
+      const oldName = this.userById(userId)?.name;
+      const renamed = change.name !== undefined && change.name !== oldName;
+      if (change.name !== undefined && renamed) {
         const other = this.userByName(change.name);
         if (other && other.id !== userId) throw new NameConflict(change.name);
+        await this.claimUserName(change.name, userId);
         stringData.name = change.name;
       }
       if (change.password !== undefined) stringData.password = await hashPassword(change.password);
@@ -571,11 +645,18 @@ export class IdentityStore {
         if (value === null || value === '') data[key] = null;
         else if (value !== undefined) stringData[key] = value;
       }
-      const updated = await this.client.patch<Secret>(
-        objectPath(SECRETS, `kova-user-${userId}`, SYSTEM_NAMESPACE),
-        { data, stringData },
-      );
+      let updated: Secret;
+      try {
+        updated = await this.client.patch<Secret>(
+          objectPath(SECRETS, `kova-user-${userId}`, SYSTEM_NAMESPACE),
+          { data, stringData },
+        );
+      } catch (e) {
+        if (renamed) await this.releaseUserName(change.name!, userId);
+        throw e;
+      }
       await this.users.observe(updated);
+      if (renamed && oldName !== undefined) await this.releaseUserName(oldName, userId);
       // Keystone deletes a disabled user's application credentials, as a deleted one's.
       if (change.enabled === false) {
         for (const c of this.listAppCreds().filter((x) => x.userId === userId))
