@@ -235,6 +235,33 @@ describe('openstack CLI: project, user, role and application credential administ
     expect(mine.id).to.equal(adminServer);
   });
 
+  it('domain list/show and implied role list: the Default domain, admin ⇒ member ⇒ reader', async () => {
+    const domains = await admin.json<Row[]>(['domain', 'list']);
+    expect(domains.map((d) => [d.ID, d.Name])).to.deep.equal([['default', 'Default']]);
+    expect(await admin.json<Row>(['domain', 'show', 'Default'])).to.include({ id: 'default', enabled: true });
+    const implied = await admin.json<Row[]>(['implied', 'role', 'list']);
+    expect(implied.map((r) => [r['Prior Role Name'], r['Implied Role Name']])).to.deep.equal([
+      ['admin', 'member'],
+      ['member', 'reader'],
+    ]);
+    const roles = await admin.json<Row[]>(['role', 'list']);
+    expect(roles.map((r) => r.Name).sort()).to.deep.equal(['admin', 'member', 'reader']);
+  });
+
+  it('project set --disable refuses its tokens; --enable and --name restore and rename it', async () => {
+    await admin.json<Row>(['project', 'create', 'toggle']);
+    await admin.ok(['role', 'add', '--project', 'toggle', '--user', 'bob', 'member']);
+    const toggler = new OpenStackCli({ ...bob.creds, project: 'toggle' });
+    await toggler.json(['token', 'issue']);
+    await admin.ok(['project', 'set', '--disable', 'toggle']);
+    expect((await toggler.run(['token', 'issue'])).code).to.not.equal(0);
+    expect((await admin.json<Row>(['project', 'show', 'toggle'])).enabled).to.equal(false);
+    await admin.ok(['project', 'set', '--enable', '--name', 'toggled', 'toggle']);
+    const renamed = new OpenStackCli({ ...bob.creds, project: 'toggled' });
+    expect((await renamed.json<Row>(['token', 'issue'])).project_id).to.be.a('string');
+    await admin.ok(['project', 'delete', 'toggled']);
+  });
+
   it('user delete removes the user and their tokens stop working', async () => {
     await admin.ok(['role', 'add', '--project', 'admin', '--user', 'bob', 'reader']);
     const token = await gw.token('bob', 'bob-pw', 'admin');
