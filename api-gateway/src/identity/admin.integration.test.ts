@@ -397,6 +397,8 @@ describe('Keystone administration (projects, users, roles, application credentia
     expect(restricted.body.error.message).to.match(
       /not allowed for managing additional application credentials/,
     );
+    expect((await as(appToken).del(`${base}/${cred.id}`)).status).to.equal(403);
+    expect((await as(appToken).get(base)).body.application_credentials).to.have.length(1);
 
     const other = await newUser('ac-other', 'pw');
     await grant(p.id, other.id, 'member');

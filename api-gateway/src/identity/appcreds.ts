@@ -49,12 +49,16 @@ export function registerApplicationCredentials(app: FastifyInstance, ctx: Gatewa
     links: { self: `${baseUrl(request)}${V3}/users/${c.userId}/application_credentials/${c.id}` },
   });
 
-  /** The caller, when they may manage the user's credentials (their own; reads also an admin's). */
-  const manager = (request: FastifyRequest<UserParams>, action: string, ownerOnly: boolean) => {
+  /**
+   * The caller, when they may do this to the user's credentials: create their own; read or
+   * delete their own or, as an admin, anyone's. A restricted credential's token may read, not
+   * create or delete (Keystone's _check_unrestricted_application_credential).
+   */
+  const manager = (request: FastifyRequest<UserParams>, action: string, op: 'create' | 'read' | 'delete') => {
     const v = callerOf(ctx, request);
-    if (v.appCred && !v.appCred.unrestricted) throw forbidden(RESTRICTED);
+    if (op !== 'read' && v.appCred && !v.appCred.unrestricted) throw forbidden(RESTRICTED);
     if (v.user.id !== request.params.user) {
-      if (ownerOnly) throw forbidden('Cannot create an application credential for another user.');
+      if (op === 'create') throw forbidden('Cannot create an application credential for another user.');
       requireAdmin(v, action);
     }
     return v;
@@ -68,7 +72,7 @@ export function registerApplicationCredentials(app: FastifyInstance, ctx: Gatewa
   };
 
   app.post<UserParams>(path, async (request, reply) => {
-    const v = manager(request, 'identity:create_application_credential', true);
+    const v = manager(request, 'identity:create_application_credential', 'create');
     const invalid = validationError(CREATE, request.body ?? null);
     if (invalid) throw new KeystoneError(400, invalid);
     if (!v.project) {
@@ -115,7 +119,7 @@ export function registerApplicationCredentials(app: FastifyInstance, ctx: Gatewa
   });
 
   app.get<UserParams>(path, async (request) => {
-    manager(request, 'identity:list_application_credentials', false);
+    manager(request, 'identity:list_application_credentials', 'read');
     const name = queryOf(request).name;
     const creds = store
       .listAppCreds()
@@ -128,12 +132,12 @@ export function registerApplicationCredentials(app: FastifyInstance, ctx: Gatewa
   });
 
   app.get<CredParams>(path + '/:id', async (request) => {
-    manager(request, 'identity:get_application_credential', false);
+    manager(request, 'identity:get_application_credential', 'read');
     return { application_credential: view(credOr404(request), request) };
   });
 
   app.delete<CredParams>(path + '/:id', async (request, reply) => {
-    manager(request, 'identity:delete_application_credential', false);
+    manager(request, 'identity:delete_application_credential', 'delete');
     await store.deleteAppCred(credOr404(request).id);
     return reply.code(204).send();
   });
