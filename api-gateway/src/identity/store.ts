@@ -237,6 +237,9 @@ export class IdentityStore {
   private bindings!: Cache<RoleBinding>;
   private revocations!: Cache<ConfigMap>;
   private appCreds!: Cache<Secret>;
+  /** Projects and RoleBindings indexed for token validation; dropped on any change of the caches. */
+  private projectIndex?: { list: Project[]; byId: Map<string, Project> };
+  private bindingIndex?: Map<string, RoleBinding[]>;
   /** Serialises the check-then-create of user and application-credential names. */
   private readonly names = new KeyedLock();
   signer!: TokenSigner;
@@ -260,7 +263,35 @@ export class IdentityStore {
         labelSelector: `${KIND_LABEL}=application-credential`,
       }),
     ]);
+    const dropProjects = () => (this.projectIndex = undefined);
+    const dropBindings = () => (this.bindingIndex = undefined);
+    this.projects.informer.addHandler({ add: dropProjects, update: dropProjects, delete: dropProjects });
+    this.bindings.informer.addHandler({ add: dropBindings, update: dropBindings, delete: dropBindings });
     this.signer = new TokenSigner(await this.tokenKey());
+  }
+
+  private projectsIndexed(): { list: Project[]; byId: Map<string, Project> } {
+    if (!this.projectIndex) {
+      const list = this.projects
+        .list()
+        .filter((ns) => !ns.metadata.deletionTimestamp)
+        .map(projectOf);
+      this.projectIndex = { list, byId: new Map(list.map((p) => [p.id, p])) };
+    }
+    return this.projectIndex;
+  }
+
+  /** The role RoleBindings of a namespace. */
+  private bindingsIn(namespace: string): RoleBinding[] {
+    if (!this.bindingIndex) {
+      const index = new Map<string, RoleBinding[]>();
+      for (const b of this.bindings.list()) {
+        const ns = b.metadata.namespace ?? '';
+        index.set(ns, [...(index.get(ns) ?? []), b]);
+      }
+      this.bindingIndex = index;
+    }
+    return this.bindingIndex.get(namespace) ?? [];
   }
 
   /** The shared token key: created by the first gateway, read by every other. */
@@ -307,7 +338,7 @@ export class IdentityStore {
   }
 
   projectById(id: string): Project | undefined {
-    return this.listProjects().find((p) => p.id === id);
+    return this.projectsIndexed().byId.get(id);
   }
 
   /**
@@ -325,19 +356,13 @@ export class IdentityStore {
 
   /** Projects, without namespaces being deleted. */
   listProjects(): Project[] {
-    return this.projects
-      .list()
-      .filter((ns) => !ns.metadata.deletionTimestamp)
-      .map(projectOf);
+    return [...this.projectsIndexed().list];
   }
 
   /** The user's effective roles on the project (none: no access). */
   rolesOf(userId: string, project: Project): Role[] {
-    const assigned = this.bindings
-      .list()
-      .filter(
-        (b) => b.metadata.namespace === project.namespace && b.metadata.labels?.[USER_ID_LABEL] === userId,
-      )
+    const assigned = this.bindingsIn(project.namespace)
+      .filter((b) => b.metadata.labels?.[USER_ID_LABEL] === userId)
       .map((b) => b.metadata.labels?.[ROLE_LABEL] as Role)
       .filter((r) => ROLES.includes(r));
     return effectiveRoles(assigned);
