@@ -268,6 +268,9 @@ describe('Keystone administration (projects, users, roles, application credentia
     expect((await as(admin).patch(`/users/${u.id}`, { user: { name: 'admin' } })).status).to.equal(409);
     const renamed = await as(admin).patch(`/users/${u.id}`, { user: { name: 'pw-user-2' } });
     expect(renamed.body.user.name).to.equal('pw-user-2');
+    // Deleting the project unsets it as the user's default (Keystone's callback).
+    expect((await as(admin).del(`/projects/${p.id}`)).status).to.equal(204);
+    expect((await as(admin).get(`/users/${u.id}`)).body.user).to.not.have.property('default_project_id');
   });
 
   it("lists Keystone's implied roles: admin ⇒ member ⇒ reader", async () => {

@@ -573,15 +573,11 @@ export function registerIdentity(app: FastifyInstance, ctx: GatewayContext): voi
     if (!u) throw new KeystoneError(404, `Could not find user: ${id}.`);
     return u;
   };
-  const knownProject = (id: string | null | undefined) => {
-    if (id) projectOr404(id);
-  };
   app.post(V3 + '/users', async (request, reply) => {
     requireAdmin(caller(request), 'identity:create_user');
     const invalid = validationError(USER_CREATE, request.body ?? null);
     if (invalid) throw new KeystoneError(400, invalid);
     const u = (request.body as { user: UserBody & { name: string } }).user;
-    knownProject(u.default_project_id);
     try {
       // A user created without a password cannot log in (Keystone's behaviour too).
       const user = await store.createUser({
@@ -613,7 +609,6 @@ export function registerIdentity(app: FastifyInstance, ctx: GatewayContext): voi
     if (invalid) throw new KeystoneError(400, invalid);
     userOr404(request.params.id);
     const u = (request.body as { user: UserBody }).user;
-    knownProject(u.default_project_id);
     try {
       const user = await store.updateUser(
         request.params.id,

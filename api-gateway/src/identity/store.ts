@@ -712,6 +712,14 @@ export class IdentityStore {
     for (const a of this.assignments().filter((x) => x.project.id === project.id)) {
       await this.revokeRole(a.userId, project, a.role);
     }
+    // Keystone's callback: users whose default project this was no longer have one.
+    for (const u of this.listUsers().filter((x) => x.defaultProjectId === project.id)) {
+      const updated = await this.client.patch<Secret>(
+        objectPath(SECRETS, `kova-user-${u.id}`, SYSTEM_NAMESPACE),
+        { data: { default_project_id: null } },
+      );
+      await this.users.observe(updated);
+    }
     if (project.managed) {
       try {
         await this.client.delete(objectPath(NAMESPACES, project.namespace));
