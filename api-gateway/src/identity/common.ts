@@ -1,11 +1,12 @@
 // What the identity routes share: Keystone's error body, the caller of a request (its token
-// validated), Keystone's admin check, list bodies, and views of roles.
+// validated), Keystone's admin check, list bodies, lookups with Keystone's 404s, and views of
+// domains, projects and roles.
 import type { FastifyRequest } from 'fastify';
 import { baseUrl } from '../app.ts';
 import { type GatewayContext, IDENTITY_PREFIX, type Role } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { type ValidatedToken, validateToken } from './auth.ts';
-import { roleId } from './store.ts';
+import { DEFAULT_DOMAIN, type IdentityStore, type Project, type User, roleId } from './store.ts';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -57,3 +58,39 @@ export const roleRef = (r: Role, request: FastifyRequest) => ({
   domain_id: null,
   links: { self: `${baseUrl(request)}${V3}/roles/${roleId(r)}` },
 });
+
+export const domainRef = () => ({ id: DEFAULT_DOMAIN.id, name: DEFAULT_DOMAIN.name });
+
+export function projectView(p: Project, base: string) {
+  return {
+    id: p.id,
+    name: p.name,
+    domain_id: p.domainId,
+    description: p.description,
+    enabled: p.enabled,
+    is_domain: false,
+    parent_id: p.domainId,
+    tags: [],
+    options: {},
+    links: { self: `${base}${V3}/projects/${p.id}` },
+  };
+}
+
+export const projectList = (request: FastifyRequest, base: string, projects: Project[]) =>
+  listBody(
+    request,
+    'projects',
+    projects.map((p) => projectView(p, base)),
+  );
+
+export function projectOr404(store: IdentityStore, id: string): Project {
+  const p = store.projectById(id);
+  if (!p) throw new KeystoneError(404, `Could not find project: ${id}.`);
+  return p;
+}
+
+export function userOr404(store: IdentityStore, id: string): User {
+  const u = store.userById(id);
+  if (!u) throw new KeystoneError(404, `Could not find user: ${id}.`);
+  return u;
+}

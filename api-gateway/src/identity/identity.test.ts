@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { expandAssignments } from './keystone.ts';
+import { expandAssignments } from './roles.ts';
 import { appCredOf, effectiveRoles, impliedBy, projectOf, queryBool, roleId, userOf } from './store.ts';
 import { hashPassword, verifyPassword } from './password.ts';
 import { TokenSigner, auditId } from './tokens.ts';
