@@ -186,7 +186,25 @@ describe('openstack CLI: project, user, role and application credential administ
   it('role remove takes the access away at once: the next call with an earlier token is refused', async () => {
     const token = await gw.token('bob', 'bob-pw', 'demo');
     expect((await gw.call('GET', '/v2.1/servers', { token })).status).to.equal(200);
+    // What the apiserver itself decides for the user the gateway impersonates.
+    const canCreate = async () =>
+      (
+        await suite.cp.kubectl([
+          'auth',
+          'can-i',
+          'create',
+          'servers.compute.kova.io',
+          '-n',
+          'demo',
+          '--as',
+          `kova:${bobId}`,
+          '--as-group',
+          'kova:users',
+        ])
+      ).stdout.trim();
+    expect(await canCreate()).to.equal('yes');
     await admin.ok(['role', 'remove', '--project', 'demo', '--user', 'bob', 'member']);
+    expect(await canCreate()).to.equal('no');
     expect((await gw.call('GET', '/v2.1/servers', { token })).status).to.equal(401);
     const again = await bob.run(['server', 'list']);
     expect(again.code).to.not.equal(0);
