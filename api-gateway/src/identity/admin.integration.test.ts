@@ -402,6 +402,11 @@ describe('Keystone administration (projects, users, roles, application credentia
     );
     expect((await as(appToken).del(`${base}/${cred.id}`)).status).to.equal(403);
     expect((await as(appToken).get(base)).body.application_credentials).to.have.length(1);
+    const exchanged = await gw.call('POST', '/identity/v3/auth/tokens', {
+      body: { auth: { identity: { methods: ['token'], token: { id: appToken } } } },
+    });
+    expect(exchanged.status).to.equal(403);
+    expect(exchanged.body.error.message).to.match(/delegated token to create another token/);
 
     const other = await newUser('ac-other', 'pw');
     await grant(p.id, other.id, 'member');

@@ -247,8 +247,11 @@ export function registerIdentity(app: FastifyInstance, ctx: GatewayContext): voi
       const v = validateToken(store, identity.token.id, now);
       if (!v) throw new KeystoneError(401, UNAUTHORIZED);
       if (v.appCred) {
-        // Keystone: a token from an application credential cannot be rescoped.
-        throw new KeystoneError(403, 'Cannot create a token using an application credential token.');
+        // Keystone: a token from an application credential is not exchanged for another.
+        throw new KeystoneError(
+          403,
+          'You are not authorized to perform the requested action: Using a delegated token to create another token is not allowed..',
+        );
       }
       user = v.user;
       methods = [...new Set(['token', ...v.payload.m])];
