@@ -90,7 +90,11 @@ export function registerProjects(app: FastifyInstance, ctx: GatewayContext): voi
       if (e instanceof NameConflict) throw projectConflict(p.name);
       throw e;
     }
-    await createDefaultQuota(ctx.clientFor(v.principal!), project.namespace);
+    // The quota object is a convenience (the operator applies its defaults without one): a
+    // failure to write it does not undo the project.
+    await createDefaultQuota(ctx.clientFor(v.principal!), project.namespace).catch((e: unknown) =>
+      ctx.log.warn({ err: e, namespace: project.namespace }, 'could not create the default ProjectQuota'),
+    );
     return reply.code(201).send({ project: projectView(project, base(request)) });
   });
 
