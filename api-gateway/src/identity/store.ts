@@ -402,17 +402,23 @@ export class IdentityStore {
       if (input.defaultProjectId) stringData.default_project_id = input.defaultProjectId;
       if (input.description) stringData.description = input.description;
       if (input.email) stringData.email = input.email;
-      const created = await this.client.create<Secret>(collectionPath(SECRETS, SYSTEM_NAMESPACE), {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        type: 'Opaque',
-        metadata: {
-          name: `kova-user-${id}`,
-          namespace: SYSTEM_NAMESPACE,
-          labels: { [KIND_LABEL]: 'user', [USER_ID_LABEL]: id },
-        },
-        stringData,
-      });
+      let created: Secret;
+      try {
+        created = await this.client.create<Secret>(collectionPath(SECRETS, SYSTEM_NAMESPACE), {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          type: 'Opaque',
+          metadata: {
+            name: `kova-user-${id}`,
+            namespace: SYSTEM_NAMESPACE,
+            labels: { [KIND_LABEL]: 'user', [USER_ID_LABEL]: id },
+          },
+          stringData,
+        });
+      } catch (e) {
+        await this.releaseUserName(input.name, id);
+        throw e;
+      }
       await this.users.observe(created);
       return this.userById(id)!;
     });
