@@ -3,7 +3,8 @@
 // modules. URL layout (DevStack-like, one listener):
 //   /                   compute versions document;  /v2.1/...  the compute API
 //   /identity, /identity/v3/...   the Keystone v3 subset
-//   /image, /image/v2/...         the Glance v2 read subset
+//   /image, /image/v2/...         the Glance v2 subset (image/images.ts, image/writes.ts)
+//   /image-data/<id>/<signature>  image data for the libvirt agents (image/store.ts)
 //   /metrics, /healthz, /readyz
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -31,6 +32,8 @@ import { registerKeypairs } from './compute/keypairs.ts';
 import { registerQuotas } from './compute/quotas.ts';
 import { registerServerGroups } from './compute/servergroups.ts';
 import { registerImages } from './image/images.ts';
+import { ImageStore } from './image/store.ts';
+import { recoverImageStore } from './image/writes.ts';
 import { registerServers } from './servers/routes.ts';
 import { registerAdmin } from './admin/routes.ts';
 import { validateToken } from './identity/auth.ts';
@@ -66,6 +69,11 @@ export interface GatewayOptions {
   authzTtlMs?: number;
   /** Lifetime of issued tokens (default one hour). */
   tokenTtlMs?: number;
+  /**
+   * The image store: a directory for uploaded image data, the URL the agents reach this gateway
+   * at (default: each upload request's own), and the largest image accepted in bytes.
+   */
+  imageStore?: { dir: string; url?: string; maxBytes?: number };
 }
 
 export interface Gateway {
@@ -96,7 +104,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const identity = new IdentityStore(kube);
 
   const ctx: GatewayContext = {
-    config: { tokenTtlMs: options.tokenTtlMs ?? TOKEN_TTL_MS },
+    config: {
+      tokenTtlMs: options.tokenTtlMs ?? TOKEN_TTL_MS,
+      ...(options.imageStore?.url ? { imageStoreUrl: options.imageStore.url.replace(/\/+$/, '') } : {}),
+    },
     log,
     clock,
     kube,
@@ -104,6 +115,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     authorizer,
     identity,
     metrics,
+    ...(options.imageStore
+      ? { imageStore: await new ImageStore(options.imageStore.dir, options.imageStore).open() }
+      : {}),
     clientFor: (p) => kube.impersonating(p.kube.user, p.kube.groups),
     async authorize(p, verb, resource, namespace, action) {
       if (!(await authorizer.allowed(p.kube, verb, resource, namespace))) {
@@ -117,6 +131,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   if (options.bootstrap) await bootstrapAdmin(identity, options.bootstrap, log);
   // Fill the caches the routes read before serving (others fill on first use).
   await Promise.all([FLAVORS, IMAGES, KEYPAIRS].map((r) => caches.get(r)));
+  await recoverImageStore(ctx);
 
   const app = buildApp({ logger: false, rewriteUrl: rewriteProjectUrl });
   app.decorateRequest('principal', null);

@@ -1,4 +1,4 @@
-// A Glance v2 read subset under /image, from Image objects: version discovery, image list (with
+// Glance v2 under /image (writes and the image data in writes.ts and store.ts): reads from Image objects: version discovery, image list (with
 // Glance's filters, sorting and marker/limit pagination) and show, and the schemas clients fetch.
 // An image's Glance id is its metadata.uid. Visibility as Glance shows it: admins see every image;
 // others see public and community images and their project's private and shared ones.
@@ -8,19 +8,12 @@ import { CONTAINER_FORMATS, DISK_FORMATS, IMAGE_STATUSES } from '../../../operat
 import { IMAGES } from '../../../operator/src/controllers/server.ts';
 import { baseUrl } from '../app.ts';
 import { type GatewayContext, IMAGE_PREFIX, type Principal, principalOf } from '../context.ts';
-import { ApiError } from '../errors.ts';
+import { GlanceError } from './errors.ts';
+import { registerImageWrites } from './writes.ts';
+
+export { GlanceError };
 
 const V2 = `${IMAGE_PREFIX}/v2`;
-
-const TITLES: Record<number, string> = { 400: '400 Bad Request', 403: '403 Forbidden', 404: '404 Not Found' };
-
-/** Glance answers errors as short text documents ("404 Not Found\n\n<message>\n\n   "). */
-export class GlanceError extends ApiError {
-  override readonly contentType = 'text/plain; charset=UTF-8';
-  override body(): unknown {
-    return `${TITLES[this.code] ?? this.code}\n\n${this.message}\n\n   `;
-  }
-}
 
 function glanceVersions(request: FastifyRequest) {
   const href = `${baseUrl(request)}${IMAGE_PREFIX}/v2/`;
@@ -214,6 +207,8 @@ export function registerImages(app: FastifyInstance, ctx: GatewayContext): void 
       throw new GlanceError(404, `No image found with ID ${request.params.id}`);
     return imageView(img);
   });
+
+  registerImageWrites(app, ctx);
 
   app.get(`${V2}/schemas/image`, async () => imageSchema());
   app.get(`${V2}/schemas/images`, async () => ({
