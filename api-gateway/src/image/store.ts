@@ -78,7 +78,7 @@ export class ImageStore {
 
   constructor(dir: string, options: { maxBytes?: number } = {}) {
     this.dir = dir;
-    this.maxBytes = options.maxBytes ?? 1 << 40;
+    this.maxBytes = options.maxBytes ?? 2 ** 40;
   }
 
   /** Creates the directory and the URL-signing secret (once; it survives restarts). */

@@ -1,0 +1,64 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { expect } from 'chai';
+import { ImageStore, ImageTooLarge } from './store.ts';
+
+const ID = '0a1b2c3d-0000-4000-8000-000000000001';
+
+describe('image store', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kova-store-unit-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('hashes (md5, sha512) and counts the data while writing it', async () => {
+    const store = await new ImageStore(dir).open();
+    const data = randomBytes(100_000);
+    const chunks = [data.subarray(0, 30_000), data.subarray(30_000)];
+    const got = await store.write(ID, Readable.from(chunks));
+    expect(got).to.deep.equal({
+      size: data.length,
+      checksum: createHash('md5').update(data).digest('hex'),
+      osHashAlgo: 'sha512',
+      osHashValue: createHash('sha512').update(data).digest('hex'),
+    });
+    expect(await store.sizeOf(ID)).to.equal(data.length);
+  });
+
+  it('fails past the size cap and leaves no file', async () => {
+    const store = await new ImageStore(dir, { maxBytes: 1000 }).open();
+    let err: unknown;
+    await store
+      .write(ID, Readable.from([randomBytes(600), randomBytes(600)]))
+      .catch((e: unknown) => (err = e));
+    expect(err).to.be.instanceOf(ImageTooLarge);
+    expect((await readdir(dir)).filter((f) => !f.startsWith('.'))).to.deep.equal([]);
+  });
+
+  it('signs data paths with a secret that survives reopening; a forged signature fails', async () => {
+    const a = await new ImageStore(dir).open();
+    const b = await new ImageStore(dir).open();
+    expect(a.signature(ID))
+      .to.equal(b.signature(ID))
+      .and.match(/^[0-9a-f]{64}$/);
+    expect(a.dataPath(ID)).to.equal(`/image-data/${ID}/${a.signature(ID)}`);
+    expect(b.verify(ID, a.signature(ID))).to.equal(true);
+    expect(b.verify(ID, 'f'.repeat(64))).to.equal(false);
+    const other = await mkdtemp(join(tmpdir(), 'kova-store-unit-'));
+    expect((await new ImageStore(other).open()).signature(ID)).to.not.equal(a.signature(ID));
+    await rm(other, { recursive: true });
+  });
+
+  it('sweeps part files and files of images not kept', async () => {
+    const store = await new ImageStore(dir).open();
+    const keep = '0a1b2c3d-0000-4000-8000-000000000002';
+    for (const f of [keep, ID, `${keep}.part`]) await writeFile(join(dir, f), 'x');
+    const removed = await store.sweep((id) => id === keep);
+    expect(removed.sort()).to.deep.equal([ID, `${keep}.part`].sort());
+    expect((await readdir(dir)).sort()).to.deep.equal(['.secret', keep]);
+  });
+});
