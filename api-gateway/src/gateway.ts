@@ -73,7 +73,7 @@ export interface GatewayOptions {
    * The image store: a directory for uploaded image data, the URL the agents reach this gateway
    * at (default: each upload request's own), and the largest image accepted in bytes.
    */
-  imageStore?: { dir: string; url?: string; maxBytes?: number };
+  imageStore?: { dir: string; url?: string; maxBytes?: number; secret?: Buffer };
 }
 
 export interface Gateway {

@@ -20,6 +20,9 @@ const USAGE = `Usage: kova-gateway [options]
                              image records can be created but no data uploaded
   --image-store-url URL      the URL the libvirt agents reach this gateway at for image data
                              (default: the URL each upload was made to)
+  --image-store-secret-file FILE
+                             the secret signing image data URLs, shared with the libvirt agents
+                             (at least 32 bytes; default: one made in DIR/.secret)
   --image-size-cap BYTES     the largest image accepted (default 1099511627776, 1 TiB)
   --log-level LEVEL          trace, debug, info, warn, error (default info)`;
 
@@ -35,6 +38,7 @@ const { values } = parseArgs({
     'authz-cache-ttl': { type: 'string', default: '10' },
     'image-store': { type: 'string' },
     'image-store-url': { type: 'string' },
+    'image-store-secret-file': { type: 'string' },
     'image-size-cap': { type: 'string', default: String(2 ** 40) },
     'log-level': { type: 'string', default: 'info' },
     help: { type: 'boolean', short: 'h' },
@@ -76,7 +80,14 @@ const gateway = await createGateway({
   tokenTtlMs: seconds('token-ttl'),
   authzTtlMs: seconds('authz-cache-ttl'),
   imageStore: values['image-store']
-    ? { dir: values['image-store'], url: values['image-store-url'], maxBytes: sizeCap }
+    ? {
+        dir: values['image-store'],
+        url: values['image-store-url'],
+        maxBytes: sizeCap,
+        ...(values['image-store-secret-file']
+          ? { secret: readFileSync(values['image-store-secret-file']) }
+          : {}),
+      }
     : undefined,
   bootstrap: password
     ? { user: values['bootstrap-user'], project: values['bootstrap-project'], password }

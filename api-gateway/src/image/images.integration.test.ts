@@ -3,12 +3,15 @@
 // policy, web-download from a local HTTP server, and what a crash or restart leaves behind.
 import { createHash, randomBytes } from 'node:crypto';
 import { request as httpRequest, createServer, type Server as HttpServer } from 'node:http';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { Image } from '../../../operator/src/api/v1alpha1/image.ts';
+import type { Server } from '../../../operator/src/api/v1alpha1/index.ts';
+import { uploadImageData } from '../../../operator/src/compute/imagedata.ts';
+import { createSnapshotImage } from '../../../operator/src/controllers/compute.ts';
 import { IMAGES } from '../../../operator/src/controllers/server.ts';
 import { collectionPath, objectPath } from '../../../operator/src/kube/resources.ts';
 import { replaceStatus } from '../../../operator/src/kube/writes.ts';
@@ -334,6 +337,60 @@ describe('Glance v2 image writes on a real apiserver', function () {
       });
       expect(bad.status).to.equal(400);
     });
+  });
+
+  it("a snapshot (createImage) reaches the store through the agent's signed upload; a refused upload deletes the Image", async () => {
+    const secret = await readFile(join(storeDir, '.secret'));
+    const kube = gw.gateway.ctx.kube;
+    const server = {
+      metadata: { name: 'vm', namespace: 'project-a', uid: '0f0e0d0c-0000-4000-8000-00000000abcd' },
+      spec: { name: 'vm' },
+      status: { flavor: { disk: 1 }, image: { id: 'base-id', name: 'base' } },
+    } as unknown as Server;
+    const data = randomBytes(50_000);
+    const file = join(storeDir, '..', `snap-${Date.now()}.qcow2`);
+    await writeFile(file, data);
+    const upload = (access: { url: string; secret: Buffer }) => (img: Image, f: string) =>
+      uploadImageData(access, img.metadata.uid!, f);
+    await createSnapshotImage(
+      kube,
+      server,
+      'snap1',
+      { a: 'b' },
+      data.length,
+      md5(data),
+      file,
+      upload({ url: gw.url, secret }),
+    );
+    const snap = (await kube.list<Image>(collectionPath(IMAGES))).items.find((i) => i.spec.name === 'snap1')!;
+    expect(snap.status).to.include({ phase: 'active', size: data.length, checksum: md5(data) });
+    expect(snap.spec.properties).to.include({
+      image_type: 'snapshot',
+      instance_uuid: server.metadata.uid,
+      a: 'b',
+    });
+    expect(snap.spec.source?.url).to.match(new RegExp(`/image-data/${snap.metadata.uid}/[0-9a-f]{64}$`));
+    expect(await storeFiles()).to.include(snap.metadata.uid);
+    expect(await stat(file).catch(() => undefined), 'the node-local file is removed').to.equal(undefined);
+
+    await writeFile(file, data);
+    let err: unknown;
+    await createSnapshotImage(
+      kube,
+      server,
+      'snap2',
+      {},
+      data.length,
+      md5(data),
+      file,
+      upload({ url: gw.url, secret: Buffer.alloc(32) }),
+    ).catch((e: unknown) => (err = e));
+    expect(String(err)).to.include('404');
+    const left = (await kube.list<Image>(collectionPath(IMAGES))).items.filter(
+      (i) => i.spec.name === 'snap2',
+    );
+    expect(left).to.deep.equal([]);
+    expect(await stat(file).catch(() => undefined)).to.equal(undefined);
   });
 
   it('after a restart: data of active images survives, saving/importing images are queued again, part and orphan files are gone', async () => {

@@ -39,17 +39,23 @@ describe('image store', () => {
     expect((await readdir(dir)).filter((f) => !f.startsWith('.'))).to.deep.equal([]);
   });
 
-  it('signs data paths with a secret that survives reopening; a forged signature fails', async () => {
+  it('signs read and upload paths apart with a secret that survives reopening (or is given); a forged signature fails', async () => {
     const a = await new ImageStore(dir).open();
     const b = await new ImageStore(dir).open();
-    expect(a.signature(ID))
-      .to.equal(b.signature(ID))
-      .and.match(/^[0-9a-f]{64}$/);
-    expect(a.dataPath(ID)).to.equal(`/image-data/${ID}/${a.signature(ID)}`);
-    expect(b.verify(ID, a.signature(ID))).to.equal(true);
+    expect(a.dataPath(ID))
+      .to.equal(b.dataPath(ID))
+      .and.match(new RegExp(`^/image-data/${ID}/[0-9a-f]{64}$`));
+    const sig = a.dataPath(ID).split('/').pop()!;
+    expect(b.verify(ID, sig)).to.equal(true);
+    expect(b.verify(ID, sig, 'upload')).to.equal(false);
     expect(b.verify(ID, 'f'.repeat(64))).to.equal(false);
+    const upload = a.dataPath(ID, 'upload');
+    expect(upload).to.match(new RegExp(`^/image-data/${ID}/upload/[0-9a-f]{64}$`));
+    expect(b.verify(ID, upload.split('/').pop()!, 'upload')).to.equal(true);
     const other = await mkdtemp(join(tmpdir(), 'kova-store-unit-'));
-    expect((await new ImageStore(other).open()).signature(ID)).to.not.equal(a.signature(ID));
+    expect((await new ImageStore(other).open()).dataPath(ID)).to.not.equal(a.dataPath(ID));
+    const given = await new ImageStore(other, { secret: Buffer.alloc(32, 7) }).open();
+    expect(given.dataPath(ID)).to.not.equal(a.dataPath(ID));
     await rm(other, { recursive: true });
   });
 

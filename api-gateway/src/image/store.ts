@@ -1,15 +1,17 @@
 // The gateway's image store (Glance's "file" store): one file per image, <dir>/<image id>, written
 // as <id>.part while the data streams in and renamed into place only once it is complete, so a file
 // named after an image is always whole. The libvirt agents fetch it over HTTP from the gateway at a
-// signed path (/image-data/<id>/<HMAC of the id>): the signature is the capability, unguessable
-// without the store's secret (kept in <dir>/.secret, created once), so the data URL needs no
-// Keystone token and an image's URL stays valid across gateway restarts.
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+// signed path (operator/src/compute/imagedata.ts: /image-data/<id>/<HMAC>), and upload snapshots
+// to another: the signature is the capability, unguessable without the store's secret (shared with
+// the agents, or kept in <dir>/.secret, created once), so these paths need no Keystone token and an
+// image's URL stays valid across gateway restarts.
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
 import { chmod, mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { type DataPurpose, dataPath, verifySignature } from '../../../operator/src/compute/imagedata.ts';
 
 /** What Glance records about stored data. */
 export interface StoredData {
@@ -76,14 +78,19 @@ export class ImageStore {
   /** Image ids whose data is being written by this process. */
   private readonly writing = new Set<string>();
 
-  constructor(dir: string, options: { maxBytes?: number } = {}) {
+  constructor(dir: string, options: { maxBytes?: number; secret?: Buffer } = {}) {
     this.dir = dir;
     this.maxBytes = options.maxBytes ?? 2 ** 40;
+    if (options.secret) {
+      if (options.secret.length < 32) throw new Error('the image store secret needs at least 32 bytes');
+      this.secret = options.secret;
+    }
   }
 
-  /** Creates the directory and the URL-signing secret (once; it survives restarts). */
+  /** Creates the directory and, unless one was given, the URL-signing secret (once; it survives restarts). */
   async open(): Promise<this> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    if (this.secret.length) return this;
     const file = join(this.dir, SECRET);
     const existing = await readFile(file).catch(() => undefined);
     if (existing && existing.length >= 32) this.secret = existing;
@@ -100,20 +107,13 @@ export class ImageStore {
     return join(this.dir, id);
   }
 
-  /** The signature part of an image's data path. */
-  signature(id: string): string {
-    return createHmac('sha256', this.secret).update(id).digest('hex');
+  /** The path, relative to the gateway's URL, of an image's data (read: what the agents fetch). */
+  dataPath(id: string, purpose: DataPurpose = 'read'): string {
+    return dataPath(this.secret, id, purpose);
   }
 
-  /** The path, relative to the gateway's URL, the agents fetch an image's data from. */
-  dataPath(id: string): string {
-    return `/image-data/${id}/${this.signature(id)}`;
-  }
-
-  verify(id: string, signature: string): boolean {
-    const want = Buffer.from(this.signature(id));
-    const got = Buffer.from(signature);
-    return want.length === got.length && timingSafeEqual(want, got);
+  verify(id: string, signature: string, purpose: DataPurpose = 'read'): boolean {
+    return verifySignature(this.secret, id, purpose, signature);
   }
 
   /** The stored data's size, or undefined when the image has none. */

@@ -292,6 +292,21 @@ export function registerImageWrites(app: FastifyInstance, ctx: GatewayContext): 
     return sendData(reply, store!, id, size, img?.status?.checksum);
   });
 
+  // The agents' snapshot upload (compute.ts createSnapshotImage): the Image is queued, made by
+  // the agent; the upload signature is the capability (see operator/src/compute/imagedata.ts).
+  app.put<{ Params: { id: string; sig: string } }>('/image-data/:id/upload/:sig', async (request, reply) => {
+    const { id, sig } = request.params;
+    if (!store?.verify(id, sig, 'upload')) throw new GlanceError(404, 'No image found');
+    const c = await cache();
+    await c.waitUntil(() => c.list().some((i) => i.metadata.uid === id));
+    const cached = c.list().find((i) => i.metadata.uid === id);
+    if (!cached) throw new GlanceError(404, `No image found with ID ${id}`);
+    const img = await ctx.kube.get<Image>(objectPath(IMAGES, cached.metadata.name!));
+    const saving = await transition(ctx.kube, img, ['queued'], 'saving');
+    await observed(await storeData(saving, request.body as Readable, storeBase(request)));
+    return reply.code(204).send();
+  });
+
   app.get(`${V2}/info/import`, async () => ({
     'import-methods': {
       description: 'Import methods available.',
