@@ -73,7 +73,17 @@ export interface GatewayOptions {
    * The image store: a directory for uploaded image data, the URL the agents reach this gateway
    * at (default: each upload request's own), and the largest image accepted in bytes.
    */
-  imageStore?: { dir: string; url?: string; maxBytes?: number; secret?: Buffer };
+  imageStore?: {
+    dir: string;
+    url?: string;
+    maxBytes?: number;
+    secret?: Buffer;
+    /**
+     * Files and part files changed this recently are not swept (another replica sharing the
+     * volume may be writing them; default 10 minutes); the sweep runs at start and every half of it.
+     */
+    graceMs?: number;
+  };
 }
 
 export interface Gateway {
@@ -131,7 +141,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   if (options.bootstrap) await bootstrapAdmin(identity, options.bootstrap, log);
   // Fill the caches the routes read before serving (others fill on first use).
   await Promise.all([FLAVORS, IMAGES, KEYPAIRS].map((r) => caches.get(r)));
-  await recoverImageStore(ctx);
+  const graceMs = options.imageStore?.graceMs ?? 10 * 60_000;
+  await recoverImageStore(ctx, graceMs);
+  const sweeper = ctx.imageStore
+    ? setInterval(
+        () =>
+          void recoverImageStore(ctx, graceMs).catch((err: unknown) =>
+            log.warn({ err }, 'image store sweep failed'),
+          ),
+        Math.max(60_000, graceMs / 2),
+      ).unref()
+    : undefined;
 
   const app = buildApp({ logger: false, rewriteUrl: rewriteProjectUrl });
   app.decorateRequest('principal', null);
@@ -163,6 +183,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     app,
     ctx,
     async close() {
+      clearInterval(sweeper);
       await app.close();
       caches.stop();
       await kube.close();

@@ -42,7 +42,7 @@ export async function startGateway(
     kubeConfig?: KubeConfig;
     applyRbac?: boolean;
     /** The image store (default: a temporary directory removed on close). */
-    imageStore?: { dir: string; url?: string; maxBytes?: number };
+    imageStore?: { dir: string; url?: string; maxBytes?: number; graceMs?: number };
   } = {},
 ): Promise<TestGateway> {
   const tmpStore = options.imageStore ? undefined : await mkdtemp(join(tmpdir(), 'kova-images-'));

@@ -36,7 +36,7 @@ describe('Glance v2 image writes on a real apiserver', function () {
   const boot = async () =>
     startGateway(cp, {
       bootstrap: { user: 'admin', password: 'secret', project: 'admin' },
-      imageStore: { dir: storeDir, maxBytes: MAX },
+      imageStore: { dir: storeDir, maxBytes: MAX, graceMs: 0 },
     });
 
   before(async () => {

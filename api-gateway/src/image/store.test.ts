@@ -15,11 +15,14 @@ describe('image store', () => {
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
-  it('hashes (md5, sha512) and counts the data while writing it', async () => {
+  it('hashes (md5, sha512) and counts the data while writing it, then commits', async () => {
     const store = await new ImageStore(dir).open();
     const data = randomBytes(100_000);
     const chunks = [data.subarray(0, 30_000), data.subarray(30_000)];
-    const got = await store.write(ID, Readable.from(chunks));
+    const got = await store.write(ID, Readable.from(chunks), async (stored) => {
+      expect(await store.busy(ID, 0), 'busy while committing').to.equal(true);
+      return stored;
+    });
     expect(got).to.deep.equal({
       size: data.length,
       checksum: createHash('md5').update(data).digest('hex'),
@@ -27,13 +30,24 @@ describe('image store', () => {
       osHashValue: createHash('sha512').update(data).digest('hex'),
     });
     expect(await store.sizeOf(ID)).to.equal(data.length);
+    expect(await store.busy(ID, 0)).to.equal(false);
+  });
+
+  it('removes the data when the commit fails', async () => {
+    const store = await new ImageStore(dir).open();
+    let err: unknown;
+    await store
+      .write(ID, Readable.from([Buffer.from('x')]), () => Promise.reject(new Error('gone')))
+      .catch((e: unknown) => (err = e));
+    expect(String(err)).to.include('gone');
+    expect(await store.sizeOf(ID)).to.equal(undefined);
   });
 
   it('fails past the size cap and leaves no file', async () => {
     const store = await new ImageStore(dir, { maxBytes: 1000 }).open();
     let err: unknown;
     await store
-      .write(ID, Readable.from([randomBytes(600), randomBytes(600)]))
+      .write(ID, Readable.from([randomBytes(600), randomBytes(600)]), async (s) => s)
       .catch((e: unknown) => (err = e));
     expect(err).to.be.instanceOf(ImageTooLarge);
     expect((await readdir(dir)).filter((f) => !f.startsWith('.'))).to.deep.equal([]);
@@ -59,11 +73,13 @@ describe('image store', () => {
     await rm(other, { recursive: true });
   });
 
-  it('sweeps part files and files of images not kept', async () => {
+  it('sweeps part files and files of images not kept, sparing files changed within the grace period', async () => {
     const store = await new ImageStore(dir).open();
     const keep = '0a1b2c3d-0000-4000-8000-000000000002';
     for (const f of [keep, ID, `${keep}.part`]) await writeFile(join(dir, f), 'x');
-    const removed = await store.sweep((id) => id === keep);
+    expect(await store.sweep((id) => id === keep, 60_000)).to.deep.equal([]);
+    expect(await store.busy(keep, 60_000)).to.equal(true);
+    const removed = await store.sweep((id) => id === keep, 0);
     expect(removed.sort()).to.deep.equal([ID, `${keep}.part`].sort());
     expect((await readdir(dir)).sort()).to.deep.equal(['.secret', keep]);
   });

@@ -127,10 +127,12 @@ export class ImageStore {
   }
 
   /**
-   * Streams data into the image's file, hashing as it goes: <id>.part, flushed to disk, then
-   * renamed. Any failure (a client that goes away, ImageTooLarge) removes the part file.
+   * Streams data into the image's file, hashing as it goes: <id>.part, flushed to disk, renamed,
+   * then `commit` (recording the data on the Image) runs while the id is still marked as being
+   * written, so no sweep takes the file meanwhile. Any failure (a client that goes away,
+   * ImageTooLarge, a failed commit) removes the data.
    */
-  async write(id: string, data: Readable): Promise<StoredData> {
+  async write<T>(id: string, data: Readable, commit: (stored: StoredData) => Promise<T>): Promise<T> {
     const final = this.path(id);
     const part = final + PART;
     if (this.writing.has(id)) throw new Error(`image ${id} is being written already`);
@@ -141,13 +143,21 @@ export class ImageStore {
       const fh = await open(part, 'r');
       await fh.sync().finally(() => fh.close());
       await rename(part, final);
-      return counter.result();
+      return await commit(counter.result());
     } catch (err) {
       await rm(part, { force: true });
+      await rm(final, { force: true });
       throw err;
     } finally {
       this.writing.delete(id);
     }
+  }
+
+  /** Whether the image's data is being written: here, or by another gateway (a fresh part file). */
+  async busy(id: string, graceMs: number, now = Date.now()): Promise<boolean> {
+    if (this.writing.has(id)) return true;
+    const st = await stat(this.path(id) + PART).catch(() => undefined);
+    return st !== undefined && now - st.mtimeMs < graceMs;
   }
 
   async remove(id: string): Promise<void> {
@@ -155,20 +165,22 @@ export class ImageStore {
   }
 
   /**
-   * The start-up sweep: removes part files no write of this process owns (a crash mid-upload) and
-   * every data file whose image is not one `keep` names (deleted meanwhile, or never made active).
-   * Returns the file names removed.
+   * The sweep (at start and periodically): removes part files no write owns (a crash mid-upload)
+   * and every data file whose image is not one `keep` names (deleted meanwhile, or never made
+   * active). Files changed within graceMs are left alone: another gateway replica sharing the
+   * volume may be writing them. Returns the file names removed.
    */
-  async sweep(keep: (id: string) => boolean): Promise<string[]> {
+  async sweep(keep: (id: string) => boolean, graceMs = 0, now = Date.now()): Promise<string[]> {
     const removed: string[] = [];
     for (const name of await readdir(this.dir).catch(() => [] as string[])) {
       if (name.startsWith('.')) continue;
       const id = name.endsWith(PART) ? name.slice(0, -PART.length) : name;
       if (this.writing.has(id)) continue;
-      if (name.endsWith(PART) || !keep(id)) {
-        await rm(join(this.dir, name), { force: true });
-        removed.push(name);
-      }
+      if (!name.endsWith(PART) && keep(id)) continue;
+      const st = await stat(join(this.dir, name)).catch(() => undefined);
+      if (!st || now - st.mtimeMs < graceMs) continue;
+      await rm(join(this.dir, name), { force: true });
+      removed.push(name);
     }
     await chmod(this.dir, 0o700).catch(() => undefined);
     return removed;

@@ -138,14 +138,7 @@ export function registerImageWrites(app: FastifyInstance, ctx: GatewayContext): 
   const storeData = async (img: Image, data: Readable, base: string): Promise<Image> => {
     const id = img.metadata.uid!;
     const name = img.metadata.name!;
-    let stored: StoredData;
-    try {
-      stored = await store!.write(id, data);
-    } catch (e) {
-      await restore(id, name, e instanceof ImageTooLarge ? undefined : (e as Error).message);
-      throw e;
-    }
-    try {
+    const commit = async (stored: StoredData): Promise<Image> => {
       let fresh = await ctx.kube.get<Image>(objectPath(IMAGES, name));
       if (fresh.metadata.uid !== id) throw new KubeError(404, 'NotFound', 'replaced', undefined);
       const url = `${base}${store!.dataPath(id)}`;
@@ -156,16 +149,18 @@ export function registerImageWrites(app: FastifyInstance, ctx: GatewayContext): 
         });
       }
       const { conditions: _, ...rest } = fresh.status ?? {};
-      return await replaceStatus(ctx.kube, IMAGES, fresh, { ...rest, phase: 'active', ...stored });
+      return replaceStatus(ctx.kube, IMAGES, fresh, { ...rest, phase: 'active', ...stored });
+    };
+    try {
+      return await store!.write(id, data, commit);
     } catch (e) {
-      await store!.remove(id);
       if (e instanceof KubeError && e.code === 404) {
         throw new GlanceError(
           410,
           `Image ${id} could not be found after upload. The image may have been deleted during the upload.`,
         );
       }
-      await restore(id, name);
+      await restore(id, name, e instanceof ImageTooLarge ? undefined : (e as Error).message);
       throw e;
     }
   };
@@ -400,28 +395,31 @@ function sendData(reply: FastifyReply, store: ImageStore, id: string, size: numb
 }
 
 /**
- * Start-up recovery: an image left saving or importing by a crash goes back to queued (Glance's
- * _restore), and the store keeps data only for images that are active or deactivated (part
- * files, data of deleted images and of images never made active are removed).
+ * Recovery, at start and then periodically: an image left saving or importing by a crash goes
+ * back to queued (Glance's _restore), and the store keeps data only for images that are active or
+ * deactivated (part files, data of deleted images and of images never made active are removed).
+ * Writes in progress (here, or by another replica within graceMs) are left alone.
  */
-export async function recoverImageStore(ctx: GatewayContext): Promise<string[]> {
+export async function recoverImageStore(ctx: GatewayContext, graceMs = 0): Promise<string[]> {
   const store = ctx.imageStore;
   if (!store) return [];
+  const now = ctx.clock.now();
   const images = (await ctx.kube.list<Image>(collectionPath(IMAGES))).items;
   for (const img of images) {
-    if (phaseOf(img) === 'saving' || phaseOf(img) === 'importing') {
-      try {
-        await replaceStatus(ctx.kube, IMAGES, img, { ...img.status, phase: 'queued' });
-        ctx.log.warn({ image: img.metadata.uid }, `image left ${phaseOf(img)} by a restart: queued again`);
-      } catch (e) {
-        ctx.log.warn({ err: e, image: img.metadata.uid }, 'could not put the image back to queued');
-      }
+    const phase = phaseOf(img);
+    if (phase !== 'saving' && phase !== 'importing') continue;
+    if (await store.busy(img.metadata.uid!, graceMs, now)) continue;
+    try {
+      await replaceStatus(ctx.kube, IMAGES, img, { ...img.status, phase: 'queued' });
+      ctx.log.warn({ image: img.metadata.uid }, `image left ${phase} (no write in progress): queued again`);
+    } catch (e) {
+      ctx.log.warn({ err: e, image: img.metadata.uid }, 'could not put the image back to queued');
     }
   }
   const keep = new Set(
     images.filter((i) => ['active', 'deactivated'].includes(phaseOf(i))).map((i) => i.metadata.uid!),
   );
-  const removed = await store.sweep((id) => keep.has(id));
+  const removed = await store.sweep((id) => keep.has(id), graceMs, now);
   if (removed.length) ctx.log.info({ removed }, 'image store: removed files of no active image');
   return removed;
 }
