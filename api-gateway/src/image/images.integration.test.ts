@@ -371,6 +371,11 @@ describe('Glance v2 image writes on a real apiserver', function () {
     });
     expect(snap.spec.source?.url).to.match(new RegExp(`/image-data/${snap.metadata.uid}/[0-9a-f]{64}$`));
     expect(await storeFiles()).to.include(snap.metadata.uid);
+    // The project's members see and manage their snapshot (its owner is the server's namespace).
+    const shown = await show(alice, snap.metadata.uid!);
+    expect(shown.status).to.equal(200);
+    expect(shown.body).to.include({ status: 'active', visibility: 'private', image_type: 'snapshot' });
+    expect((await show(bob, snap.metadata.uid!)).status).to.equal(404);
     expect(await stat(file).catch(() => undefined), 'the node-local file is removed').to.equal(undefined);
 
     await writeFile(file, data);

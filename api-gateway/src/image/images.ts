@@ -62,11 +62,20 @@ export function imageView(img: Image) {
   };
 }
 
+/**
+ * Whether the image belongs to the principal's project: its owner is the project id (images made
+ * through Glance) or the project's namespace (snapshots the compute manager makes, which knows the
+ * server's namespace, not the Keystone project id).
+ */
+export function ownedBy(img: Image, p: Principal): boolean {
+  return img.spec.owner !== undefined && (img.spec.owner === p.projectId || img.spec.owner === p.namespace);
+}
+
 /** Whether the principal sees the image in lists (community images only when asked for). */
 export function listedFor(img: Image, p: Principal): boolean {
   if (p.isAdmin) return true;
   const v = img.spec.visibility;
-  return v === 'public' || ((v === 'private' || v === 'shared') && img.spec.owner === p.projectId);
+  return v === 'public' || ((v === 'private' || v === 'shared') && ownedBy(img, p));
 }
 
 /** Whether the principal may read the image by id. */

@@ -23,7 +23,7 @@ import { replaceStatus } from '../../../operator/src/kube/writes.ts';
 import { baseUrl } from '../app.ts';
 import { type GatewayContext, IMAGE_PREFIX, type Principal, principalOf } from '../context.ts';
 import { GlanceError, policyRefusal } from './errors.ts';
-import { imageView, readableBy } from './images.ts';
+import { imageView, ownedBy, readableBy } from './images.ts';
 import { PATCH_MEDIA_TYPES, applyPatch, parsePatch, recordFromCreate, recordOf, specOf } from './patch.ts';
 import { ImageTooLarge, type ImageStore, type StoredData } from './store.ts';
 
@@ -36,7 +36,7 @@ const phaseOf = (img: Image): Phase => img.status?.phase ?? 'queued';
 function mayWrite(p: Principal, img: Image | undefined): boolean {
   if (p.isAdmin) return true;
   if (!p.roles.includes('member')) return false;
-  return img === undefined || img.spec.owner === p.projectId;
+  return img === undefined || ownedBy(img, p);
 }
 
 export function registerImageWrites(app: FastifyInstance, ctx: GatewayContext): void {
