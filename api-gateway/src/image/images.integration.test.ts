@@ -32,6 +32,7 @@ describe('Glance v2 image writes on a real apiserver', function () {
   let bob: string; // member of project-b
   let carol: string; // reader of project-a
   let projectA: string;
+  let projectB: string;
 
   const boot = async () =>
     startGateway(cp, {
@@ -44,7 +45,7 @@ describe('Glance v2 image writes on a real apiserver', function () {
     cp = await ControlPlane.start();
     gw = await boot();
     projectA = (await gw.addUser('alice', 'pw-a', 'project-a', 'member')).projectId;
-    await gw.addUser('bob', 'pw-b', 'project-b', 'member');
+    projectB = (await gw.addUser('bob', 'pw-b', 'project-b', 'member')).projectId;
     await gw.addUser('carol', 'pw-c', 'project-a', 'reader');
     admin = await gw.token('admin', 'secret', 'admin');
     alice = await gw.token('alice', 'pw-a', 'project-a');
@@ -210,6 +211,49 @@ describe('Glance v2 image writes on a real apiserver', function () {
     const r = await patch(alice, pub, [{ op: 'replace', path: '/name', value: 'mine' }]);
     expect(r.status).to.equal(403);
     expect((await gw.call('DELETE', `/image/v2/images/${pub}`, { token: alice })).status).to.equal(403);
+  });
+
+  it('shares an image with a member project: pending (readable, not listed), accepted (listed), removed', async () => {
+    const id = (await create(alice, { name: 'shared-1', visibility: 'shared' })).body.id as string;
+    const members = `/image/v2/images/${id}/members`;
+    const listed = async (token: string, q = '') =>
+      ((await gw.call('GET', `/image/v2/images${q}`, { token })).body.images as { id: string }[]).map(
+        (i) => i.id,
+      );
+    expect((await show(bob, id)).status).to.equal(404);
+    const added = await gw.call('POST', members, { token: alice, body: { member: projectB } });
+    expect(added.status).to.equal(200);
+    expect(added.body).to.include({ image_id: id, member_id: projectB, status: 'pending' });
+    expect((await gw.call('POST', members, { token: alice, body: { member: projectB } })).status).to.equal(
+      409,
+    );
+    expect((await show(bob, id)).status).to.equal(200);
+    expect(await listed(bob)).to.not.include(id);
+    expect(await listed(bob, '?member_status=pending')).to.include(id);
+    // Only the member decides its status; only the owner adds members.
+    const byOwner = await gw.call('PUT', `${members}/${projectB}`, {
+      token: alice,
+      body: { status: 'accepted' },
+    });
+    expect(byOwner.status).to.equal(403);
+    expect((await gw.call('POST', members, { token: bob, body: { member: projectA } })).status).to.equal(403);
+    const accepted = await gw.call('PUT', `${members}/${projectB}`, {
+      token: bob,
+      body: { status: 'accepted' },
+    });
+    expect(accepted.status).to.equal(200);
+    expect(accepted.body.status).to.equal('accepted');
+    expect(await listed(bob)).to.include(id);
+    expect((await gw.call('GET', members, { token: alice })).body.members).to.have.length(1);
+    expect((await gw.call('DELETE', `${members}/${projectB}`, { token: alice })).status).to.equal(204);
+    expect((await show(bob, id)).status).to.equal(404);
+    const priv = (await create(alice, { name: 'private-1', visibility: 'private' })).body.id as string;
+    const refused = await gw.call('POST', `/image/v2/images/${priv}/members`, {
+      token: alice,
+      body: { member: projectB },
+    });
+    expect(refused.status).to.equal(403);
+    expect(refused.body).to.include('Only shared images have members.');
   });
 
   it('deactivates (data download forbidden to non-admins) and reactivates an image', async () => {

@@ -9,6 +9,7 @@ import { IMAGES } from '../../../operator/src/controllers/server.ts';
 import { baseUrl } from '../app.ts';
 import { type GatewayContext, IMAGE_PREFIX, type Principal, principalOf } from '../context.ts';
 import { GlanceError } from './errors.ts';
+import { registerImageMembers } from './members.ts';
 import { registerImageWrites } from './writes.ts';
 
 export { GlanceError };
@@ -27,7 +28,7 @@ function glanceVersions(request: FastifyRequest) {
   };
 }
 
-const glanceTime = (iso: string | undefined): string | null =>
+export const glanceTime = (iso: string | undefined): string | null =>
   iso ? new Date(iso).toISOString().replace(/\.\d{3}Z$/, 'Z') : null;
 
 export function imageView(img: Image) {
@@ -71,16 +72,26 @@ export function ownedBy(img: Image, p: Principal): boolean {
   return img.spec.owner !== undefined && (img.spec.owner === p.projectId || img.spec.owner === p.namespace);
 }
 
-/** Whether the principal sees the image in lists (community images only when asked for). */
-export function listedFor(img: Image, p: Principal): boolean {
-  if (p.isAdmin) return true;
-  const v = img.spec.visibility;
-  return v === 'public' || ((v === 'private' || v === 'shared') && ownedBy(img, p));
+/** The principal's project's membership status on a shared image, if it is a member. */
+export function memberStatus(img: Image, p: Principal): 'pending' | 'accepted' | 'rejected' | undefined {
+  return img.spec.visibility === 'shared' ? img.spec.members?.[p.projectId] : undefined;
 }
 
-/** Whether the principal may read the image by id. */
+/**
+ * Whether the principal sees the image in lists (community images only when asked for; shared
+ * images of other projects once their membership is accepted, or with that member_status).
+ */
+export function listedFor(img: Image, p: Principal, member: string = 'accepted'): boolean {
+  if (p.isAdmin) return true;
+  const v = img.spec.visibility;
+  if (v === 'public' || ((v === 'private' || v === 'shared') && ownedBy(img, p))) return true;
+  const status = memberStatus(img, p);
+  return status !== undefined && (member === 'all' || status === member);
+}
+
+/** Whether the principal may read the image by id (a member of a shared image, whatever its status). */
 export function readableBy(img: Image, p: Principal): boolean {
-  return listedFor(img, p) || img.spec.visibility === 'community';
+  return listedFor(img, p, 'all') || img.spec.visibility === 'community';
 }
 
 const SORT_KEYS: Record<string, (i: Image) => string | number> = {
@@ -161,6 +172,10 @@ export function registerImages(app: FastifyInstance, ctx: GatewayContext): void 
     if (status !== undefined && !(IMAGE_STATUSES as readonly string[]).includes(status)) {
       throw new GlanceError(400, `Invalid status value: ${status}`);
     }
+    const memberStatusFilter = last('member_status') ?? 'accepted';
+    if (!['pending', 'accepted', 'rejected', 'all'].includes(memberStatusFilter)) {
+      throw new GlanceError(400, `Invalid status value: ${memberStatusFilter}`);
+    }
     const sort = sortSpec(q);
     const filters: [string, (i: Image) => boolean][] = [
       ['name', (i) => i.spec.name === last('name')],
@@ -174,10 +189,11 @@ export function registerImages(app: FastifyInstance, ctx: GatewayContext): void 
       .list()
       .filter((i) =>
         visibility === undefined
-          ? listedFor(i, p)
+          ? listedFor(i, p, memberStatusFilter)
           : visibility === 'all'
             ? readableBy(i, p)
-            : i.spec.visibility === visibility && readableBy(i, p),
+            : i.spec.visibility === visibility &&
+              (visibility === 'shared' ? listedFor(i, p, memberStatusFilter) : readableBy(i, p)),
       )
       .filter((i) => filters.every(([k, f]) => q[k] === undefined || f(i)))
       .sort((a, b) => {
@@ -218,6 +234,7 @@ export function registerImages(app: FastifyInstance, ctx: GatewayContext): void 
   });
 
   registerImageWrites(app, ctx);
+  registerImageMembers(app, ctx);
 
   app.get(`${V2}/schemas/image`, async () => imageSchema());
   app.get(`${V2}/schemas/images`, async () => ({

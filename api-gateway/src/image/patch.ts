@@ -89,6 +89,7 @@ export function specOf(r: ImageRecord, current?: Image['spec']): Image['spec'] {
     protected: r.protected,
     ...(r.tags.length ? { tags: r.tags } : {}),
     ...(Object.keys(r.properties).length ? { properties: r.properties } : {}),
+    ...(current?.members ? { members: current.members } : {}),
     ...(current?.source ? { source: current.source } : {}),
   };
 }
