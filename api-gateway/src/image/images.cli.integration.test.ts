@@ -25,6 +25,8 @@ describe('openstack CLI: image create --file, boot from it, show, set, save, del
   let suite: OperatorSuite;
   let gw: TestGateway;
   let alice: OpenStackCli;
+  let bob: OpenStackCli;
+  let projectB: string;
   let work: string;
   let disk: string;
 
@@ -48,6 +50,8 @@ describe('openstack CLI: image create --file, boot from it, show, set, save, del
       password: 'alice-pw',
       project: 'project-a',
     });
+    projectB = (await gw.addUser('bob', 'bob-pw', 'project-b', 'member')).projectId;
+    bob = new OpenStackCli({ authUrl: gw.authUrl, user: 'bob', password: 'bob-pw', project: 'project-b' });
   });
   after(async () => {
     await gw?.close();
@@ -112,5 +116,18 @@ describe('openstack CLI: image create --file, boot from it, show, set, save, del
       return s.status === 'ACTIVE' && JSON.stringify(s.image).includes(id);
     });
     await alice.ok(['server', 'delete', '--wait', 'vm1']);
+  });
+
+  it('image add project shares an image; the member accepts it with image set --accept and then lists it', async () => {
+    const img = await alice.json<Row>(['image', 'create', '--shared', '--file', disk, 'shared1']);
+    const id = img.id as string;
+    await alice.ok(['image', 'add', 'project', id, projectB]);
+    const members = await alice.json<Row[]>(['image', 'member', 'list', id]);
+    expect(members.map((m) => m['Member ID'])).to.deep.equal([projectB]);
+    expect((await bob.json<Row[]>(['image', 'list'])).map((i) => i.ID)).to.not.include(id);
+    await bob.ok(['image', 'set', '--accept', id]);
+    expect((await bob.json<Row[]>(['image', 'list'])).map((i) => i.ID)).to.include(id);
+    await alice.ok(['image', 'remove', 'project', id, projectB]);
+    expect((await bob.json<Row[]>(['image', 'list'])).map((i) => i.ID)).to.not.include(id);
   });
 });
