@@ -157,7 +157,7 @@ export class ImageStore {
   async busy(id: string, graceMs: number, now = Date.now()): Promise<boolean> {
     if (this.writing.has(id)) return true;
     const st = await stat(this.path(id) + PART).catch(() => undefined);
-    return st !== undefined && now - st.mtimeMs < graceMs;
+    return st !== undefined && graceMs > 0 && now - st.mtimeMs < graceMs;
   }
 
   async remove(id: string): Promise<void> {
@@ -178,7 +178,8 @@ export class ImageStore {
       if (this.writing.has(id)) continue;
       if (!name.endsWith(PART) && keep(id)) continue;
       const st = await stat(join(this.dir, name)).catch(() => undefined);
-      if (!st || now - st.mtimeMs < graceMs) continue;
+      // (No grace: even a file whose mtime is a tick ahead of this clock goes.)
+      if (!st || (graceMs > 0 && now - st.mtimeMs < graceMs)) continue;
       await rm(join(this.dir, name), { force: true });
       removed.push(name);
     }
