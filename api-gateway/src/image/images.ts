@@ -1,5 +1,6 @@
-// Glance v2 under /image (writes and the image data in writes.ts and store.ts): reads from Image objects: version discovery, image list (with
-// Glance's filters, sorting and marker/limit pagination) and show, and the schemas clients fetch.
+// Glance v2 under /image, from Image objects. Here the reads: version discovery, image list (with
+// Glance's filters, sorting and marker/limit pagination) and show, and the schemas clients fetch;
+// writes and image data in writes.ts (store.ts), members in members.ts.
 // An image's Glance id is its metadata.uid. Visibility as Glance shows it: admins see every image;
 // others see public and community images and their project's private and shared ones.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
