@@ -2,6 +2,7 @@
 // servers bound to those hosts, destroys deleted ones, heartbeats each host, and removes VMs no
 // server owns (Nova's _destroy_evacuated_instances / _cleanup_running_deleted_instances).
 // Every step is idempotent, so a crash at any point is mended by the next reconcile.
+import { rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Image, Server, ServerAction } from '../api/v1alpha1/index.ts';
 import { endState, eventName, transitionFor } from '../compute/actions.ts';
@@ -435,9 +436,15 @@ export async function sweepOrphans(d: ComputeManagerDeps): Promise<string[]> {
   return destroyed;
 }
 
+/** Uploads a snapshot file as a queued Image's data (the libvirt agent: to the gateway's store). */
+export type SnapshotUpload = (image: Image, file: string) => Promise<void>;
+
 /**
  * The Image a createImage action makes (Nova's snapshot): private to the server's project,
  * its properties naming the server and the image it was built from, active once uploaded.
+ * With `upload`, the node-local file goes to the image store (which makes the Image active) and
+ * is removed; a failed upload deletes the Image (Nova deletes a failed snapshot's image).
+ * Without, the Image names the file (source.nodePath) and is active at once.
  */
 export async function createSnapshotImage(
   client: KubeClient,
@@ -447,7 +454,9 @@ export async function createSnapshotImage(
   size: number,
   checksum: string,
   nodePath?: string,
+  upload?: SnapshotUpload,
 ): Promise<void> {
+  const uploading = upload !== undefined && nodePath !== undefined;
   const image = await client.create<Image>(collectionPath(IMAGES), {
     apiVersion: API_VERSION,
     kind: 'Image',
@@ -468,9 +477,20 @@ export async function createSnapshotImage(
         instance_uuid: server.metadata.uid!,
         ...(server.status?.image?.id ? { base_image_ref: server.status.image.id } : {}),
       },
-      ...(nodePath ? { source: { nodePath } } : {}),
+      ...(nodePath && !uploading ? { source: { nodePath } } : {}),
     },
   } as Image);
+  if (uploading) {
+    try {
+      await upload(image, nodePath);
+    } catch (err) {
+      await client.delete(objectPath(IMAGES, image.metadata.name!)).catch(() => undefined);
+      throw err;
+    } finally {
+      await rm(nodePath, { force: true });
+    }
+    return;
+  }
   await replaceStatus(client, IMAGES, image, { phase: 'active', size, checksum });
 }
 
