@@ -42,7 +42,8 @@ import { registerServerActions, submitAction } from './actions.ts';
 import { registerInstanceActions } from './instanceactions.ts';
 import { parseListQuery, selectServers } from './query.ts';
 import { validateCreate, validateMetadata, validateMetadataItem, validateUpdate } from './schemas.ts';
-import { instancesAllowed, limitsOf, usage } from './quota.ts';
+import { admittedUsage, instancesAllowed, limitsOf, recheckOver, usage } from './quota.ts';
+import { recheckQuota } from '../compute/recheck.ts';
 import { planCreate, planUpdate } from './translate.ts';
 import {
   DEFAULT_AVAILABILITY_ZONE,
@@ -220,7 +221,7 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
       (min, max, flavorRef) => {
         const flavor = resolveFlavor(flavorRef, flavors.list());
         if (!flavor) throw new ApiError(400, `Flavor ${flavorRef} could not be found.`);
-        const used = usage(principal.namespace, all.list(), flavors.list());
+        const used = admittedUsage(principal.namespace, all.list(), flavors.list(), limitsOf(quota));
         return instancesAllowed(limitsOf(quota), used, flavor.spec, min, max);
       },
     );
@@ -229,18 +230,38 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
     await checkGroupMembersQuota(principal, plan.servers, quota);
 
     const client = ctx.clientFor(principal);
+    const collection = collectionPath(SERVERS, principal.namespace);
     const created: Server[] = [];
-    try {
-      for (const s of plan.servers) {
-        created.push(await client.create<Server>(collectionPath(SERVERS, principal.namespace), s));
-      }
-    } catch (e) {
-      // A multi-create is all or nothing: undo the part that was made.
-      await Promise.allSettled(
-        created.map((s) => client.delete(objectPath(SERVERS, s.metadata.name!, s.metadata.namespace))),
+    // A multi-create is all or nothing: a failure or a refused recheck undoes what was made.
+    const undo = (made: readonly Server[]) =>
+      Promise.allSettled(
+        made.map((s) => client.delete(objectPath(SERVERS, s.metadata.name!, s.metadata.namespace))),
       );
+    try {
+      for (const s of plan.servers) created.push(await client.create<Server>(collection, s));
+    } catch (e) {
+      await undo(created);
       kubeError(e, POLICY('create'));
     }
+    const flavor = resolveFlavor(plan.servers[0]!.spec.flavorRef, flavors.list())!.spec;
+    await recheckQuota({
+      kube: ctx.kube,
+      collection,
+      created,
+      over: (asCreated) => {
+        const mine = new Set(created.map((s) => s.metadata.uid));
+        const before = asCreated.filter((s) => !mine.has(s.metadata.uid));
+        const limits = limitsOf(quota);
+        return recheckOver(
+          limits,
+          usage(principal.namespace, asCreated, flavors.list()),
+          admittedUsage(principal.namespace, before, flavors.list(), limits),
+          flavor,
+          created.length,
+        );
+      },
+      undo,
+    });
     const cache = await caches.get<Server>(SERVERS);
     await Promise.all(created.map((s) => cache.observe(s)));
 

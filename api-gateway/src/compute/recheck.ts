@@ -1,0 +1,47 @@
+// CONF.quota.recheck_quota, made exact under concurrency. Nova checks a quota, creates, then
+// counts again with a delta of 0 and undoes the create when the count passes the limit; two
+// concurrent creates may then both undo themselves, or (counting at different moments) both stay.
+// Here the recount is of the collection as it was at the revision of the creation itself: a
+// consistent list at exactly the resourceVersion the create returned (etcd's revision), which
+// holds every object created before it and none created after. Objects are thereby ranked by
+// their creation revision, and a create stays exactly when what was there up to it fits: of
+// concurrent creates from a quota of N, the first N by revision stay and every later one finds
+// N + itself and is undone. (A later one cannot count itself in while an earlier one it does not
+// see stays: the earlier is in its list.) Undone objects are deleted as the user deletes them,
+// so whatever the operator began for them (a claim on a host, a create record) is undone as for
+// any deleted object.
+import type { KubeClient, KubeObject } from '../../../operator/src/kube/client.ts';
+import type { ApiError } from '../errors.ts';
+
+/** The objects of a collection as they were at a revision (resourceVersionMatch=Exact). */
+export async function asOfRevision<T>(kube: KubeClient, collection: string, revision: string): Promise<T[]> {
+  return (await kube.list<T>(collection, { resourceVersion: revision, resourceVersionMatch: 'Exact' })).items;
+}
+
+/** The revision of the last of a request's creates (they are made one after the other). */
+export function creationRevision(created: readonly KubeObject[]): string {
+  const revision = created.at(-1)?.metadata.resourceVersion;
+  if (!revision) throw new Error('a created object without a resourceVersion');
+  return revision;
+}
+
+export interface Recheck<T> {
+  kube: KubeClient;
+  /** The collection the objects were created in (a project namespace's). */
+  collection: string;
+  /** What one request created, in order. */
+  created: readonly T[];
+  /** The refusal when the collection as of the creation is over the quota, else undefined. */
+  over: (asCreated: T[]) => ApiError | undefined;
+  /** Deletes what the request created (as the user). */
+  undo: (created: readonly T[]) => Promise<unknown>;
+}
+
+/** Recounts as of the creation; over the quota, undoes the request's objects and throws the refusal. */
+export async function recheckQuota<T extends KubeObject>(r: Recheck<T>): Promise<void> {
+  if (r.created.length === 0) return;
+  const refusal = r.over(await asOfRevision<T>(r.kube, r.collection, creationRevision(r.created)));
+  if (!refusal) return;
+  await r.undo(r.created);
+  throw refusal;
+}
