@@ -103,6 +103,23 @@ describe('Admin compute API (gateway on a real apiserver, fake driver)', functio
       expect(nonInt.body.badRequest.message).to.equal('Invalid input received: id must be an integer');
     });
 
+    it('keeps a name unique under concurrent creates: one 200, the others 409 as Nova', async () => {
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, () => call('POST', '/os-aggregates', { aggregate: { name: 'racing' } })),
+      );
+      expect(answers.filter((a) => a.status === 200)).to.have.length(1);
+      for (const a of answers.filter((x) => x.status !== 200)) {
+        expect(a.status).to.equal(409);
+        expect(a.body.conflictingRequest.message).to.equal('Aggregate racing already exists.');
+      }
+      await eventually('one aggregate named racing', async () => {
+        const all = (await suite.client.list<Aggregate>(collectionPath(AGGREGATES))).items;
+        return all.filter((a) => a.spec.name === 'racing').length === 1;
+      });
+      const winner = answers.find((a) => a.status === 200)!.body.aggregate.id;
+      expect((await call('DELETE', `/os-aggregates/${winner}`)).status).to.equal(200);
+    });
+
     it('is admin-only: a member gets the policy 403', async () => {
       const res = await call('GET', '/os-aggregates', undefined, '2.1', alice);
       expect(res.status).to.equal(403);

@@ -9,7 +9,8 @@
 // N + itself and is undone. (A later one cannot count itself in while an earlier one it does not
 // see stays: the earlier is in its list.) Undone objects are deleted as the user deletes them,
 // so whatever the operator began for them (a claim on a host, a create record) is undone as for
-// any deleted object.
+// any deleted object. The same recheck makes a unique name hold (a quota of one per name: an
+// aggregate's).
 import type { KubeClient, KubeObject } from '../../../operator/src/kube/client.ts';
 import type { ApiError } from '../errors.ts';
 
@@ -32,15 +33,15 @@ export interface Recheck<T> {
   /** What one request created, in order. */
   created: readonly T[];
   /** The refusal when the collection as of the creation is over the quota, else undefined. */
-  over: (asCreated: T[]) => ApiError | undefined;
+  refuse: (asCreated: T[]) => ApiError | undefined;
   /** Deletes what the request created (as the user). */
   undo: (created: readonly T[]) => Promise<unknown>;
 }
 
-/** Recounts as of the creation; over the quota, undoes the request's objects and throws the refusal. */
-export async function recheckQuota<T extends KubeObject>(r: Recheck<T>): Promise<void> {
+/** Recounts as of the creation; refused, undoes the request's objects and throws the refusal. */
+export async function recheckCreate<T extends KubeObject>(r: Recheck<T>): Promise<void> {
   if (r.created.length === 0) return;
-  const refusal = r.over(await asOfRevision<T>(r.kube, r.collection, creationRevision(r.created)));
+  const refusal = r.refuse(await asOfRevision<T>(r.kube, r.collection, creationRevision(r.created)));
   if (!refusal) return;
   await r.undo(r.created);
   throw refusal;
