@@ -23,7 +23,8 @@ describe('Admin compute API (gateway on a real apiserver, fake driver)', functio
   let alice: string;
 
   before(async () => {
-    world = await startServersSuite();
+    // Leader election on: the operator's Lease backs nova-scheduler and nova-conductor.
+    world = await startServersSuite({ leaderElection: { enabled: true } });
     ({ suite, gw } = world);
     await createFakeNode(suite.client, 'node-2', { cpu: 16, memoryMb: 32768, diskGb: 400 });
     await waitForHostsUp(suite.client, 2);
@@ -361,11 +362,40 @@ describe('Admin compute API (gateway on a real apiserver, fake driver)', functio
       });
       const old = await call('GET', '/os-services');
       expect(old.body.services[0]).to.not.have.property('forced_down');
-      expect((await call('GET', '/os-services?binary=nova-scheduler')).body.services).to.deep.equal([]);
       const strict = await call('GET', '/os-services?zone=nova', undefined, '2.75');
       expect(strict.status).to.equal(400);
       expect(strict.body.badRequest.message).to.equal(
         "Additional properties are not allowed ('zone' was unexpected)",
+      );
+    });
+
+    it("nova-scheduler and nova-conductor are the operator's leader: up while it renews its Lease, stable ids, not updatable", async () => {
+      const listed = await call('GET', '/os-services', undefined, '2.11');
+      const control = listed.body.services.filter((s: { zone: string }) => s.zone === 'internal');
+      expect(control.map((s: { binary: string }) => s.binary)).to.deep.equal([
+        'nova-scheduler',
+        'nova-conductor',
+      ]);
+      for (const s of control) {
+        expect(s).to.include({
+          host: suite.operator.identity,
+          status: 'enabled',
+          state: 'up',
+          disabled_reason: null,
+          forced_down: false,
+        });
+        expect(s.id).to.be.a('number');
+        expect(s.updated_at).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/);
+      }
+      const byBinary = await call('GET', '/os-services?binary=nova-conductor', undefined, '2.53');
+      expect(byBinary.body.services).to.have.length(1);
+      const uuid = byBinary.body.services[0].id;
+      const again = await call('GET', '/os-services?binary=nova-conductor', undefined, '2.53');
+      expect(again.body.services[0].id).to.equal(uuid);
+      const update = await call('PUT', `/os-services/${uuid}`, { status: 'disabled' }, '2.53');
+      expect(update.status).to.equal(400);
+      expect(update.body.badRequest.message).to.equal(
+        'Updating a nova-conductor service is not supported. Only nova-compute services can be updated.',
       );
     });
 

@@ -32,8 +32,11 @@ export async function hostsAndZones(
 export const serviceIsUp = (ch: ComputeHost): boolean => ch.status?.state === 'up' && !ch.spec.forcedDown;
 
 /** The nova-compute service's uuid: a name-based (v5-style) uuid of the ComputeHost's uid. */
-export function serviceUuid(ch: ComputeHost): string {
-  const h = createHash('sha1').update(`${ch.metadata.uid}/${COMPUTE_BINARY}`).digest('hex');
+export const serviceUuid = (ch: ComputeHost): string => nameUuid(`${ch.metadata.uid}/${COMPUTE_BINARY}`);
+
+/** A name-based (v5-style) uuid: the same name, the same uuid. */
+export function nameUuid(name: string): string {
+  const h = createHash('sha1').update(name).digest('hex');
   const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
