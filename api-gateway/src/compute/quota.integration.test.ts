@@ -3,7 +3,13 @@
 // as of the creation's revision), with Nova's 403 messages; losers leave nothing (no server, no
 // host usage, no quota usage); multi-create takes what fits; resize and restore are counted.
 import { expect } from 'chai';
-import type { ComputeHost, ProjectQuota, Server } from '../../../operator/src/api/v1alpha1/index.ts';
+import type {
+  ComputeHost,
+  ProjectQuota,
+  Server,
+  ServerAction,
+} from '../../../operator/src/api/v1alpha1/index.ts';
+import { SERVER_ACTIONS } from '../../../operator/src/controllers/serveraction.ts';
 import { COMPUTE_HOSTS } from '../../../operator/src/controllers/computehost.ts';
 import { PROJECT_QUOTAS } from '../../../operator/src/controllers/projectquota.ts';
 import { IMAGES, SERVERS } from '../../../operator/src/controllers/server.ts';
@@ -117,6 +123,11 @@ describe('Quota enforcement on server create, resize and restore (gateway on a r
       ram: 5120,
       serverGroups: 0,
     });
+
+    const actions = (await suite.client.list<ServerAction>(collectionPath(SERVER_ACTIONS, namespace))).items;
+    expect(new Set(actions.map((a) => a.spec.server))).to.deep.equal(
+      new Set(servers.map((s) => s.metadata.name)),
+    );
 
     const more = await create(token, 'one-more');
     expect(more.status).to.equal(403);
