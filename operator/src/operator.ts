@@ -399,6 +399,7 @@ export class Operator {
         servers,
         flavors,
         reclaimInstanceInterval: () => config.compute.reclaim_instance_interval,
+        deletedServerActionsRetention: () => config.deletedServerActionsRetention,
         actions: serverActions,
         computeHosts,
         events,
@@ -407,7 +408,9 @@ export class Operator {
     })
       .watch(serverActions)
       // A refused or queued action is looked at again when its server changes.
-      .watch(servers, (s) => actionsOf(serverActions, s));
+      .watch(servers, (s) =>
+        actionsOf(serverActions, s, servers.get(`${s.metadata.namespace}/${s.metadata.name}`) === undefined),
+      );
 
     const quotaController = new Controller({
       ...base,

@@ -17,7 +17,7 @@ import {
 } from '../../../operator/src/api/v1alpha1/index.ts';
 import { FLAVORS, IMAGES, SERVERS } from '../../../operator/src/controllers/server.ts';
 import { PROJECT_QUOTAS, QUOTA_NAME } from '../../../operator/src/controllers/projectquota.ts';
-import { SERVER_ACTIONS } from '../../../operator/src/controllers/serveraction.ts';
+import { SERVER_ACTIONS, SERVER_UID_LABEL } from '../../../operator/src/controllers/serveraction.ts';
 import { resolveFlavor, resolveImage } from '../../../operator/src/compute/server.ts';
 import { collectionPath, kovaResource } from '../../../operator/src/kube/resources.ts';
 import { baseUrl } from '../app.ts';
@@ -76,6 +76,7 @@ export async function submitAction(
       kind: 'ServerAction',
       metadata: {
         generateName: `${server.metadata.name!.slice(0, 200)}-${a.action.toLowerCase().replace(/_/g, '-')}-`,
+        labels: { [SERVER_UID_LABEL]: server.metadata.uid! },
       },
       spec: {
         server: server.metadata.name!,
