@@ -119,6 +119,34 @@ describe('Admin compute API (gateway on a real apiserver, fake driver)', functio
       });
       const winner = answers.find((a) => a.status === 200)!.body.aggregate.id;
       expect((await call('DELETE', `/os-aggregates/${winner}`)).status).to.equal(200);
+
+      // Renames claim a name as creates do: of racing claims, exactly one keeps it.
+      const ids: number[] = [];
+      for (const n of ['r1', 'r2', 'r3']) {
+        ids.push((await call('POST', '/os-aggregates', { aggregate: { name: n } })).body.aggregate.id);
+      }
+      const renames = await Promise.all([
+        ...ids.map((id) => call('PUT', `/os-aggregates/${id}`, { aggregate: { name: 'claimed' } })),
+        call('POST', '/os-aggregates', { aggregate: { name: 'claimed' } }),
+      ]);
+      expect(renames.filter((r) => r.status === 200)).to.have.length(1);
+      for (const r of renames.filter((x) => x.status !== 200)) {
+        expect(r.status).to.equal(409);
+        expect(r.body.conflictingRequest.message).to.equal('Aggregate claimed already exists.');
+      }
+      const names = await eventually('one aggregate named claimed', async () => {
+        const all = (await suite.client.list<Aggregate>(collectionPath(AGGREGATES))).items;
+        const claimed = all.filter((a) => a.spec.name === 'claimed');
+        return claimed.length === 1 && all.map((a) => a.spec.name);
+      });
+      const kept = ['r1', 'r2', 'r3'].filter((n) => names.includes(n));
+      expect(kept).to.have.length(renames[3]!.status === 200 ? 3 : 2);
+      const listed = (await call('GET', '/os-aggregates')).body.aggregates;
+      for (const a of listed.filter((x: { name: string }) =>
+        ['r1', 'r2', 'r3', 'claimed'].includes(x.name),
+      )) {
+        expect((await call('DELETE', `/os-aggregates/${a.id}`)).status).to.equal(200);
+      }
     });
 
     it('is admin-only: a member gets the policy 403', async () => {

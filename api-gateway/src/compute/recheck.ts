@@ -10,7 +10,7 @@
 // see stays: the earlier is in its list.) Undone objects are deleted as the user deletes them,
 // so whatever the operator began for them (a claim on a host, a create record) is undone as for
 // any deleted object. The same recheck makes a unique name hold (a quota of one per name: an
-// aggregate's).
+// aggregate's), for a rename too: the write that claimed the name later is undone.
 import type { KubeClient, KubeObject } from '../../../operator/src/kube/client.ts';
 import type { ApiError } from '../errors.ts';
 
@@ -19,10 +19,10 @@ export async function asOfRevision<T>(kube: KubeClient, collection: string, revi
   return (await kube.list<T>(collection, { resourceVersion: revision, resourceVersionMatch: 'Exact' })).items;
 }
 
-/** The revision of the last of a request's creates (they are made one after the other). */
-export function creationRevision(created: readonly KubeObject[]): string {
-  const revision = created.at(-1)?.metadata.resourceVersion;
-  if (!revision) throw new Error('a created object without a resourceVersion');
+/** The revision of the last of a request's writes (they are made one after the other). */
+export function revisionOf(written: readonly KubeObject[]): string {
+  const revision = written.at(-1)?.metadata.resourceVersion;
+  if (!revision) throw new Error('a written object without a resourceVersion');
   return revision;
 }
 
@@ -30,19 +30,19 @@ export interface Recheck<T> {
   kube: KubeClient;
   /** The collection the objects were created in (a project namespace's). */
   collection: string;
-  /** What one request created, in order. */
-  created: readonly T[];
+  /** What one request created (or wrote), in order. */
+  written: readonly T[];
   /** The refusal when the collection as of the creation is over the quota, else undefined. */
   refuse: (asCreated: T[]) => ApiError | undefined;
-  /** Deletes what the request created (as the user). */
-  undo: (created: readonly T[]) => Promise<unknown>;
+  /** Undoes what the request wrote (deletes what it created), as the user. */
+  undo: (written: readonly T[]) => Promise<unknown>;
 }
 
-/** Recounts as of the creation; refused, undoes the request's objects and throws the refusal. */
-export async function recheckCreate<T extends KubeObject>(r: Recheck<T>): Promise<void> {
-  if (r.created.length === 0) return;
-  const refusal = r.refuse(await asOfRevision<T>(r.kube, r.collection, creationRevision(r.created)));
+/** Recounts as of the write; refused, undoes the request's writes and throws the refusal. */
+export async function recheckWrite<T extends KubeObject>(r: Recheck<T>): Promise<void> {
+  if (r.written.length === 0) return;
+  const refusal = r.refuse(await asOfRevision<T>(r.kube, r.collection, revisionOf(r.written)));
   if (!refusal) return;
-  await r.undo(r.created);
+  await r.undo(r.written);
   throw refusal;
 }

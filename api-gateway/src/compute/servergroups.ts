@@ -31,7 +31,7 @@ import {
   validateQuery,
 } from '../validation.ts';
 import { MAX_LIMIT } from './common.ts';
-import { recheckCreate } from './recheck.ts';
+import { recheckWrite } from './recheck.ts';
 import { USER_ID_LABEL } from './keypairs.ts';
 
 const POLICY = (action: string) => `os_compute_api:os-server-groups:${action}`;
@@ -224,10 +224,10 @@ export function registerServerGroups(app: FastifyInstance, ctx: GatewayContext):
     }
     // CONF.quota.recheck_quota, exact under concurrent creates (recheck.ts).
     if (limit >= 0) {
-      await recheckCreate({
+      await recheckWrite({
         kube: ctx.kube,
         collection: collectionPath(SERVER_GROUPS, p.namespace),
-        created: [created],
+        written: [created],
         refuse: (asCreated) =>
           asCreated.length > limit ? new ApiError(403, 'Quota exceeded, too many server groups.') : undefined,
         undo: () =>

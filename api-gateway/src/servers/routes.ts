@@ -44,7 +44,7 @@ import { registerInstanceActions } from './instanceactions.ts';
 import { parseListQuery, selectServers } from './query.ts';
 import { validateCreate, validateMetadata, validateMetadataItem, validateUpdate } from './schemas.ts';
 import { admittedUsage, instancesAllowed, limitsOf, recheckOver, usage } from './quota.ts';
-import { recheckCreate } from '../compute/recheck.ts';
+import { recheckWrite } from '../compute/recheck.ts';
 import { planCreate, planUpdate } from './translate.ts';
 import {
   DEFAULT_AVAILABILITY_ZONE,
@@ -255,10 +255,10 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
       kubeError(e, POLICY('create'));
     }
     const flavor = resolveFlavor(plan.servers[0]!.spec.flavorRef, flavors.list())!.spec;
-    await recheckCreate({
+    await recheckWrite({
       kube: ctx.kube,
       collection,
-      created,
+      written: created,
       refuse: (asCreated) => {
         const mine = new Set(created.map((s) => s.metadata.uid));
         const before = asCreated.filter((s) => !mine.has(s.metadata.uid));
