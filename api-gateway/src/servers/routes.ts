@@ -9,7 +9,6 @@ import type {
   Image,
   Keypair,
   Server,
-  ServerAction,
   ServerGroup,
 } from '../../../operator/src/api/v1alpha1/index.ts';
 import {
@@ -233,21 +232,12 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
     const client = ctx.clientFor(principal);
     const collection = collectionPath(SERVERS, principal.namespace);
     const created: Server[] = [];
-    // A multi-create is all or nothing: a failure or a refused recheck undoes what was made, with
-    // the 'create' records the operator may have begun for them (a server the user never had
-    // leaves no instance-action log).
-    const undo = async (made: readonly Server[]) => {
-      await Promise.allSettled(
+    // A multi-create is all or nothing: a failure or a refused recheck undoes what was made (and
+    // the operator then removes the records it began for them: the user never had them).
+    const undo = (made: readonly Server[]) =>
+      Promise.allSettled(
         made.map((s) => client.delete(objectPath(SERVERS, s.metadata.name!, principal.namespace))),
       );
-      const names = new Set(made.map((s) => s.metadata.name));
-      const actions = await ctx.kube.list<ServerAction>(collectionPath(SERVER_ACTIONS, principal.namespace));
-      await Promise.allSettled(
-        actions.items
-          .filter((a) => names.has(a.spec.server))
-          .map((a) => client.delete(objectPath(SERVER_ACTIONS, a.metadata.name!, principal.namespace))),
-      );
-    };
     try {
       for (const s of plan.servers) created.push(await client.create<Server>(collection, s));
     } catch (e) {

@@ -314,19 +314,22 @@ export function serverActionReconciler(d: ServerActionDeps) {
 
   /**
    * A finished record of a server that no longer exists stays readable (os-instance-actions of a
-   * deleted server) for the retention after the server's last record finished, then goes.
+   * deleted server) for the retention after the server's last record finished, then goes. A
+   * server that went without a delete through Nova's API (a create the gateway's quota recheck
+   * undid) leaves no log: its records go at once, including one written after it went.
    */
   async function expire(act: ServerAction): Promise<ReconcileResult | void> {
     const uid = act.metadata.labels?.[SERVER_UID_LABEL];
     const ns = act.metadata.namespace!;
     if (!uid || d.servers.get(`${ns}/${act.spec.server}`)?.metadata.uid === uid) return;
+    const records = d.actions
+      .list()
+      .filter((a) => a.metadata.namespace === ns && a.metadata.labels?.[SERVER_UID_LABEL] === uid);
+    const deleted = records.some((a) => a.spec.action === 'delete' || a.spec.action === 'forceDelete');
     const last = Math.max(
-      ...d.actions
-        .list()
-        .filter((a) => a.metadata.namespace === ns && a.metadata.labels?.[SERVER_UID_LABEL] === uid)
-        .map((a) => Date.parse(a.status?.finishTime ?? a.metadata.creationTimestamp ?? '') || 0),
+      ...records.map((a) => Date.parse(a.status?.finishTime ?? a.metadata.creationTimestamp ?? '') || 0),
     );
-    const due = last + d.deletedServerActionsRetention() * 1000;
+    const due = deleted ? last + d.deletedServerActionsRetention() * 1000 : 0;
     if (d.clock.now() < due) return { requeueAfterMs: due - d.clock.now() };
     await d.client
       .delete(objectPath(SERVER_ACTIONS, act.metadata.name!, ns))
