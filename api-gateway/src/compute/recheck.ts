@@ -14,9 +14,15 @@
 import type { KubeClient, KubeObject } from '../../../operator/src/kube/client.ts';
 import type { ApiError } from '../errors.ts';
 
-/** The objects of a collection as they were at a revision (resourceVersionMatch=Exact). */
-export async function asOfRevision<T>(kube: KubeClient, collection: string, revision: string): Promise<T[]> {
-  return (await kube.list<T>(collection, { resourceVersion: revision, resourceVersionMatch: 'Exact' })).items;
+/** The objects of a collection (with a label selector) as they were at a revision (resourceVersionMatch=Exact). */
+export async function asOfRevision<T>(
+  kube: KubeClient,
+  collection: string,
+  revision: string,
+  labelSelector?: string,
+): Promise<T[]> {
+  const query = { resourceVersion: revision, resourceVersionMatch: 'Exact', labelSelector };
+  return (await kube.list<T>(collection, query)).items;
 }
 
 /** The revision of the last of a request's writes (they are made one after the other). */
@@ -30,6 +36,8 @@ export interface Recheck<T> {
   kube: KubeClient;
   /** The collection the objects were created in (a project namespace's). */
   collection: string;
+  /** What of the collection counts (e.g. a user's keypairs); all of it when absent. */
+  labelSelector?: string;
   /** What one request created (or wrote), in order. */
   written: readonly T[];
   /** The refusal when the collection as of the creation is over the quota, else undefined. */
@@ -41,7 +49,9 @@ export interface Recheck<T> {
 /** Recounts as of the write; refused, undoes the request's writes and throws the refusal. */
 export async function recheckWrite<T extends KubeObject>(r: Recheck<T>): Promise<void> {
   if (r.written.length === 0) return;
-  const refusal = r.refuse(await asOfRevision<T>(r.kube, r.collection, revisionOf(r.written)));
+  const refusal = r.refuse(
+    await asOfRevision<T>(r.kube, r.collection, revisionOf(r.written), r.labelSelector),
+  );
   if (!refusal) return;
   await r.undo(r.written);
   throw refusal;
