@@ -162,6 +162,33 @@ describe('Quota enforcement on server create, resize and restore (gateway on a r
     await quotaUsed(namespace, { instances: 3, cores: 6, ram: 3072 });
   });
 
+  it('concurrent creates into a server group: exactly server_group_members stay, the rest 403 as Nova', async () => {
+    const { token, namespace } = await project('group', { server_group_members: 2 });
+    const g = await gw.call('POST', '/v2.1/os-server-groups', {
+      token,
+      body: { server_group: { name: 'pair', policies: ['affinity'] } },
+    });
+    expect(g.status).to.equal(200);
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        gw.call('POST', '/v2.1/servers', {
+          token,
+          headers: { 'OpenStack-API-Version': 'compute 2.37' },
+          body: {
+            server: { name: `g-${i}`, flavorRef: '2', imageRef: imageId, networks: 'none' },
+            'os:scheduler_hints': { group: g.body.server_group.id },
+          },
+        }),
+      ),
+    );
+    expect(answers.filter((a) => a.status === 202)).to.have.length(2);
+    for (const r of answers.filter((a) => a.status !== 202)) {
+      expect(r.status).to.equal(403);
+      expect(r.body.forbidden.message).to.equal('Quota exceeded, too many servers in group');
+    }
+    await settled(namespace, 2);
+  });
+
   it('multi-create takes max_count when it fits, else as many as fit down to min_count, else 403', async () => {
     const { token, namespace } = await project('multi', { ram: 1536 });
     const three = await create(token, 'm', '2', { min_count: 1, max_count: 5 });

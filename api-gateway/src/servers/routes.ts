@@ -75,6 +75,16 @@ function queryPairs(request: FastifyRequest): [string, string][] {
   return q < 0 ? [] : [...new URLSearchParams(request.url.slice(q + 1))];
 }
 
+/** server_group_members: the user's servers in the group (not being deleted). */
+function groupMembers(servers: readonly Server[], group: ServerGroup, userId: string): number {
+  return servers.filter(
+    (s) =>
+      !s.metadata.deletionTimestamp &&
+      s.metadata.annotations?.[USER_ANNOTATION] === userId &&
+      resolveServerGroup(s, [group]) === group,
+  ).length;
+}
+
 export function registerServers(app: FastifyInstance, ctx: GatewayContext): void {
   const P = COMPUTE_PREFIX;
   const caches = ctx.caches;
@@ -245,11 +255,17 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
       kubeError(e, POLICY('create'));
     }
     const flavor = resolveFlavor(plan.servers[0]!.spec.flavorRef, flavors.list())!.spec;
+    const group = resolveServerGroup(created[0]!, (await caches.get<ServerGroup>(SERVER_GROUPS)).list());
     await recheckWrite({
       kube: ctx.kube,
       collection,
       written: created,
       refuse: (asCreated) => {
+        // As Nova: the group's members are rechecked too (server_group_members, delta 0).
+        const membersLimit = quota?.spec.serverGroupMembers ?? QUOTA_RESOURCES.serverGroupMembers.default;
+        if (group && membersLimit >= 0 && groupMembers(asCreated, group, principal.userId) > membersLimit) {
+          return new ApiError(403, 'Quota exceeded, too many servers in group');
+        }
         const mine = new Set(created.map((s) => s.metadata.uid));
         const before = asCreated.filter((s) => !mine.has(s.metadata.uid));
         const limits = limitsOf(quota);
@@ -332,15 +348,7 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
     );
     if (!group) return;
     const limit = quota?.spec.serverGroupMembers ?? QUOTA_RESOURCES.serverGroupMembers.default;
-    const members = servers
-      .list()
-      .filter(
-        (s) =>
-          !s.metadata.deletionTimestamp &&
-          s.metadata.annotations?.[USER_ANNOTATION] === principal.userId &&
-          resolveServerGroup(s, [group]) === group,
-      ).length;
-    if (limit >= 0 && members + planned.length > limit) {
+    if (limit >= 0 && groupMembers(servers.list(), group, principal.userId) + planned.length > limit) {
       throw new ApiError(403, 'Quota exceeded, too many servers in group');
     }
   }
