@@ -46,12 +46,19 @@ export interface Recheck<T> {
   undo: (written: readonly T[]) => Promise<unknown>;
 }
 
-/** Recounts as of the write; refused, undoes the request's writes and throws the refusal. */
+/**
+ * Recounts as of the write; refused, undoes the request's writes and throws the refusal. A
+ * recount that fails (the apiserver unreachable) undoes them too: nothing unchecked stays.
+ */
 export async function recheckWrite<T extends KubeObject>(r: Recheck<T>): Promise<void> {
   if (r.written.length === 0) return;
-  const refusal = r.refuse(
-    await asOfRevision<T>(r.kube, r.collection, revisionOf(r.written), r.labelSelector),
-  );
+  let refusal: ApiError | undefined;
+  try {
+    refusal = r.refuse(await asOfRevision<T>(r.kube, r.collection, revisionOf(r.written), r.labelSelector));
+  } catch (e) {
+    await r.undo(r.written).catch(() => undefined);
+    throw e;
+  }
   if (!refusal) return;
   await r.undo(r.written);
   throw refusal;
