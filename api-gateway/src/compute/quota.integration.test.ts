@@ -202,6 +202,28 @@ describe('Quota enforcement on server create, resize and restore (gateway on a r
     expect(await serversIn(namespace)).to.have.length(3);
   });
 
+  it("reverting a downsize checks the growth back to the old flavor (Nova's 403 while the quota is full)", async () => {
+    const { token, namespace } = await project('shrink', { cores: 4 });
+    const first = await create(token, 's1', '3'); // 2 cores
+    expect(first.status).to.equal(202);
+    await settled(namespace, 1);
+    const id = first.body.server.id as string;
+    const act = (body: unknown) => gw.call('POST', `/v2.1/servers/${id}/action`, { token, body });
+    expect((await act({ resize: { flavorRef: '2' } })).status).to.equal(202); // down to 1 core
+    await eventually('VERIFY_RESIZE', async () => {
+      const r = await gw.call('GET', `/v2.1/servers/${id}`, { token });
+      return r.body.server.status === 'VERIFY_RESIZE';
+    });
+    expect((await create(token, 's2', '3')).status).to.equal(202);
+    expect((await create(token, 's3', '2')).status).to.equal(202); // 1 + 2 + 1 = 4 of 4 cores
+    const revert = await act({ revertResize: null });
+    expect(revert.status).to.equal(403);
+    expect(revert.body.forbidden.message).to.equal(
+      'Quota exceeded for cores: Requested 1, but already used 4 of 4 cores',
+    );
+    expect((await act({ confirmResize: null })).status).to.equal(204);
+  });
+
   it("resize up checks the growth of cores against the quota (Nova's 403); restore counts a soft-deleted server again", async () => {
     const { token, namespace } = await project('grow', { instances: 2, cores: 3 });
     const first = await create(token, 'g1');
