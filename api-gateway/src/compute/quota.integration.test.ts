@@ -240,9 +240,10 @@ describe('Quota enforcement on server create, resize and restore (gateway on a r
 
     // A soft-deleted server no longer counts: another takes its place; the restore is then over.
     expect((await gw.call('DELETE', `/v2.1/servers/${id}`, { token })).status).to.equal(204);
-    await eventually('soft-deleted', async () =>
-      (await serversIn(namespace)).some((s) => s.status?.vmState === 'soft-delete'),
-    );
+    await eventually('soft-deleted', async () => {
+      const r = await gw.call('GET', `/v2.1/servers/${id}`, { token });
+      return r.body.server?.status === 'SOFT_DELETED';
+    });
     const second = await create(token, 'g2');
     expect(second.status).to.equal(202);
     const third = await create(token, 'g3');
@@ -259,11 +260,11 @@ describe('Quota enforcement on server create, resize and restore (gateway on a r
     expect((await gw.call('DELETE', `/v2.1/servers/${second.body.server.id}`, { token })).status).to.equal(
       204,
     );
-    await eventually('the second soft-deleted', async () =>
-      (await serversIn(namespace)).some(
-        (s) => s.metadata.uid === second.body.server.id && s.status?.vmState === 'soft-delete',
-      ),
-    );
+    // As the gateway sees it (its cache is what the restore's check counts).
+    await eventually('the second soft-deleted', async () => {
+      const r = await gw.call('GET', `/v2.1/servers/${second.body.server.id}`, { token });
+      return r.body.server?.status === 'SOFT_DELETED';
+    });
     expect((await act({ restore: null })).status).to.equal(202);
   });
 });
