@@ -16,7 +16,7 @@ import { IMAGES } from '../../../operator/src/controllers/server.ts';
 import { collectionPath, objectPath } from '../../../operator/src/kube/resources.ts';
 import { replaceStatus } from '../../../operator/src/kube/writes.ts';
 import { ControlPlane } from '../../../e2e/harness/controlplane.ts';
-import { eventually } from '../../../e2e/harness/fixtures.ts';
+import { createFlavor, eventually } from '../../../e2e/harness/fixtures.ts';
 import { type TestGateway, startGateway } from '../../../e2e/harness/gateway.ts';
 
 const PATCH = 'application/openstack-images-v2.1-json-patch';
@@ -125,6 +125,21 @@ describe('Glance v2 image writes on a real apiserver', function () {
     const again = await upload(alice, id, data);
     expect(again.status).to.equal(409);
     expect(await again.text()).to.include('Image status transition from active to saving is not allowed');
+  });
+
+  it("refuses a server create from an image that is not active yet (Nova's 400 'Image <id> is not active.')", async () => {
+    await createFlavor(gw.gateway.ctx.kube, 'img-test-flavor', { vcpus: 1, ram: 64, disk: 1 });
+    const created = await create(alice, { name: 'not-yet', disk_format: 'qcow2', container_format: 'bare' });
+    expect(created.status).to.equal(201);
+    const id = (created.body as { id: string }).id;
+    await eventually('the gateway sees the queued image', async () => (await show(alice, id)).status === 200);
+    const r = await gw.call('POST', '/v2.1/servers', {
+      token: alice,
+      body: { server: { name: 'early', imageRef: id, flavorRef: 'img-test-flavor', networks: 'none' } },
+      headers: { 'OpenStack-API-Version': 'compute 2.37' },
+    });
+    expect(r.status).to.equal(400);
+    expect(r.body).to.deep.equal({ badRequest: { code: 400, message: `Image ${id} is not active.` } });
   });
 
   it("answers bad creates with Glance's 400/403 and policy refusals", async () => {

@@ -305,7 +305,8 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
     }
     const image = resolveImage(s.spec.imageRef, images.list());
     if (!image) throw new ApiError(400, 'Can not find requested image');
-    if (image.status?.phase && image.status.phase !== 'active') {
+    // An Image made with kubectl has no status until used: it is usable once it names its data.
+    if ((image.status?.phase ?? (image.spec.source ? 'active' : 'queued')) !== 'active') {
       throw new ApiError(400, `Image ${s.spec.imageRef} is not active.`);
     }
     if (
