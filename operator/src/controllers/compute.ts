@@ -32,7 +32,7 @@ import type { EventRecorder } from '../runtime/events.ts';
 import type { Informer } from '../runtime/informer.ts';
 import { WriteTracker } from '../runtime/writetracker.ts';
 import { writeActionStatus } from './serveraction.ts';
-import { IMAGES, SERVERS, USER_ANNOTATION, writeServerStatus } from './server.ts';
+import { IMAGES, SERVERS, USER_ANNOTATION, deleteShelvedImage, writeServerStatus } from './server.ts';
 
 type ServerStatus = NonNullable<Server['status']>;
 
@@ -64,7 +64,7 @@ export interface ComputeManagerDeps {
     checksum: string,
     /** Where the snapshot's data is, on the node that made it (the libvirt driver's). */
     nodePath?: string,
-  ) => Promise<void>;
+  ) => Promise<Image>;
   events: EventRecorder;
   clock: Clock;
   log: Logger;
@@ -104,6 +104,7 @@ export function computeReconciler(d: ComputeManagerDeps) {
       s = await writeStatus(s, withStates(s.status!, s.status!.vmState!, 'deleting'));
     }
     await d.driver.destroy(host, s.metadata.uid!);
+    await deleteShelvedImage(d.client, s);
     await setFinalizer(d.client, SERVERS, s, SERVER_FINALIZER, false);
     written.forget(s);
   }
@@ -230,23 +231,41 @@ export function computeReconciler(d: ComputeManagerDeps) {
         };
       }
       case 'shelve': {
-        // After a crash between offloading and recording it, the VM is already gone: done.
+        // Nova's shelve: a snapshot Image '<name>-shelved' (unshelve boots from it), then off.
+        // After a crash between offloading and recording it, the VM is already gone: done; after
+        // one between the snapshot and the record, the snapshot made then is reused.
         const present = (await d.driver.listInstances(host)).includes(uuid);
-        if (present) await run(() => d.driver.snapshot(host, uuid, `${s.spec.name}-shelved`));
+        let snapshot = shelvedSnapshot(s);
+        if (present && !snapshot && d.driver.capabilities.has('snapshot')) {
+          await run(async () => {
+            const name = `${s.spec.name}-shelved`;
+            const made = await d.driver.snapshot(host, uuid, name);
+            snapshot = await d.createSnapshotImage(s, name, {}, made.size, made.checksum, made.nodePath);
+          });
+        }
         if (present) await run(() => d.driver.powerOff(host, uuid));
-        if (d.shelvedOffloadTime() !== 0) return idle('shelved', 'shutdown');
-        return offloaded();
+        const next = d.shelvedOffloadTime() !== 0 ? idle('shelved', 'shutdown') : await offloaded();
+        return snapshot ? { ...next, shelvedImageId: snapshot.metadata.uid! } : next;
       }
       case 'shelveOffload':
         return offloaded();
       case 'unshelve': {
+        // Unshelved from the shelve's snapshot (the server keeps naming its original image), which
+        // is then deleted; a snapshot that is gone leaves the original image to boot from.
+        const snapshot = d.images().find((i) => i.metadata.uid === st.shelvedImageId);
+        let next: ServerStatus;
         if (m?.kind === 'unshelve') {
           const to = m.destHost!;
-          await run(() => d.driver.spawn({ ...instanceOf(s), host: to }));
-          return { ...moved(to, 'active', 'running'), launchedAt: nowIso() };
+          const from = snapshot ? { imageRef: snapshot.metadata.uid } : {};
+          await run(() => d.driver.spawn({ ...instanceOf(s), host: to, ...from }));
+          next = { ...moved(to, 'active', 'running'), launchedAt: nowIso() };
+        } else {
+          await run(() => d.driver.powerOn(host, uuid));
+          next = idle('active', 'running');
         }
-        await run(() => d.driver.powerOn(host, uuid));
-        return idle('active', 'running');
+        await run(() => deleteShelvedImage(d.client, s));
+        delete next.shelvedImageId;
+        return next;
       }
       case 'consoleOutput':
         await run(async () => {
@@ -283,6 +302,18 @@ export function computeReconciler(d: ComputeManagerDeps) {
       next.hostId = '';
       return next;
     }
+  }
+
+  /** The snapshot a shelve of this server made, if it is recorded or was made before a crash. */
+  function shelvedSnapshot(s: Server): Image | undefined {
+    const name = `${s.spec.name}-shelved`;
+    return d
+      .images()
+      .find(
+        (i) =>
+          i.metadata.uid === s.status?.shelvedImageId ||
+          (i.spec.name === name && i.spec.properties?.instance_uuid === s.metadata.uid),
+      );
   }
 
   function simpleStep(host: string, uuid: string, act: ServerAction): Promise<void> {
@@ -455,7 +486,7 @@ export async function createSnapshotImage(
   checksum: string,
   nodePath?: string,
   upload?: SnapshotUpload,
-): Promise<void> {
+): Promise<Image> {
   const uploading = upload !== undefined && nodePath !== undefined;
   const image = await client.create<Image>(collectionPath(IMAGES), {
     apiVersion: API_VERSION,
@@ -489,9 +520,10 @@ export async function createSnapshotImage(
     } finally {
       await rm(nodePath, { force: true });
     }
-    return;
+    return image;
   }
   await replaceStatus(client, IMAGES, image, { phase: 'active', size, checksum });
+  return image;
 }
 
 /** Renews each served host's heartbeat Lease (Nova's service report, every report_interval). */
