@@ -116,20 +116,41 @@ export class ControlPlane {
     process.once('exit', cleanup);
     const launch = (tool: string, args: string[]) => launchIn(dir, children, tool, args, !!detached);
     try {
-      const [etcdClient, etcdPeer, randomPort] = await freePorts(3);
-      const securePort = detached?.securePort ?? randomPort;
-      const etcd = launch('etcd', [
-        `--name=envtest`,
-        `--data-dir=${join(dir, 'etcd')}`,
-        `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
-        `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
-        `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
-        `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
-        `--initial-cluster=envtest=http://127.0.0.1:${etcdPeer}`,
-        // Test data need not survive a power cut; fsync would dominate every write here.
-        '--unsafe-no-fsync',
-        '--log-level=warn',
-      ]);
+      const [randomPort] = await freePorts(1);
+      const securePort = detached?.securePort ?? randomPort!;
+      // etcd, on fresh ports and data once more if it never becomes healthy (seen once in a CI run
+      // on a loaded machine: alive, silent, and /health never 200 within a minute).
+      let etcdClient = 0;
+      for (let attempt = 1; ; attempt++) {
+        const [client, peer] = await freePorts(2);
+        etcdClient = client!;
+        const etcd = launch('etcd', [
+          `--name=envtest`,
+          `--data-dir=${join(dir, `etcd-${attempt}`)}`,
+          `--listen-client-urls=http://127.0.0.1:${client}`,
+          `--advertise-client-urls=http://127.0.0.1:${client}`,
+          `--listen-peer-urls=http://127.0.0.1:${peer}`,
+          `--initial-advertise-peer-urls=http://127.0.0.1:${peer}`,
+          `--initial-cluster=envtest=http://127.0.0.1:${peer}`,
+          // Test data need not survive a power cut; fsync would dominate every write here.
+          '--unsafe-no-fsync',
+          '--log-level=warn',
+        ]);
+        try {
+          await waitFor(
+            'etcd',
+            etcd,
+            dir,
+            async () => (await httpGet(`http://127.0.0.1:${client}/health`)) === 200,
+          );
+          break;
+        } catch (err) {
+          etcd.kill('SIGKILL');
+          children.splice(children.indexOf(etcd), 1);
+          if (attempt === 2) throw err;
+          console.log(`      envtest: ${(err as Error).message.split('\n', 1)[0]}; starting etcd again`);
+        }
+      }
 
       const tokens = new Map<string, string>();
       const tokenLines: string[] = [];
@@ -145,13 +166,6 @@ export class ControlPlane {
         mode: 0o600,
       });
       writeFileSync(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
-
-      await waitFor(
-        'etcd',
-        etcd,
-        dir,
-        async () => (await httpGet(`http://127.0.0.1:${etcdClient}/health`)) === 200,
-      );
 
       const certDir = join(dir, 'pki');
       mkdirSync(certDir);
