@@ -33,6 +33,9 @@ import { registerServerGroups } from './compute/servergroups.ts';
 import { registerImages } from './image/images.ts';
 import { registerServers } from './servers/routes.ts';
 import { registerAdmin } from './admin/routes.ts';
+import { registerExtensions } from './compute/extensions.ts';
+import { registerProxies } from './compute/proxies.ts';
+import { registerRemoved } from './compute/removed.ts';
 import { validateToken } from './identity/auth.ts';
 import { KeystoneError, TOKEN_TTL_MS, registerIdentity } from './identity/keystone.ts';
 import { ensureRbac } from './identity/rbac.ts';
@@ -49,6 +52,9 @@ export const ROUTE_MODULES: RouteModule[] = [
   registerServerGroups,
   registerQuotas,
   registerAdmin,
+  registerExtensions,
+  registerProxies,
+  registerRemoved,
 ];
 
 export interface GatewayOptions {

@@ -15,6 +15,7 @@ import {
   type ServerActionName,
 } from '../../../operator/src/api/v1alpha1/index.ts';
 import { FLAVORS, IMAGES } from '../../../operator/src/controllers/server.ts';
+import { gone } from '../compute/removed.ts';
 import { SERVER_ACTIONS } from '../../../operator/src/controllers/serveraction.ts';
 import { resolveFlavor, resolveImage } from '../../../operator/src/compute/server.ts';
 import { collectionPath, kovaResource } from '../../../operator/src/kube/resources.ts';
@@ -240,6 +241,8 @@ export function registerServerActions(app: FastifyInstance, ctx: GatewayContext,
     const principal = principalOf(request);
     const version = request.microversion ?? APIVersionRequest.parse('2.1');
     const key = actionKey(request.body);
+    // admin_actions.py: the nova-network action is removed, before any lookup or policy.
+    if (key === 'resetNetwork') throw gone();
     const def = ACTIONS[key];
     if (!def) throw new ApiError(400, `There is no such action: ${key}`);
     if (def.min && version.compare(def.min) < 0) throw new ApiError(404, 'The resource could not be found.');
