@@ -173,7 +173,11 @@ export const ACTIONS: Record<string, ActionDef> = {
     }),
   }),
   evacuate: admin('evacuate', 'os_compute_api:os-evacuate', {
-    parameters: (b) => (str(b.host) ? { host: str(b.host) } : {}),
+    // 2.95: the evacuated server is stopped at the destination (target_state STOPPED).
+    parameters: (b, version) => ({
+      ...(str(b.host) ? { host: str(b.host) } : {}),
+      ...(version.compare('2.95') >= 0 ? { targetState: 'stopped' as const } : {}),
+    }),
   }),
   rebuild: member('rebuild', S('rebuild'), {
     parameters: (b) => ({
