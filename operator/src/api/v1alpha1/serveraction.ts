@@ -65,7 +65,8 @@ const Parameters = Type.Object(
     blockMigration: Type.Optional(Type.Boolean({ description: 'live-migration: block_migration.' })),
     targetState: Type.Optional(
       stringEnum(['stopped'] as const, {
-        description: 'evacuate (2.95): the server ends stopped at the destination, whatever its state before.',
+        description:
+          'evacuate (2.95): the server ends stopped at the destination, whatever its state before.',
       }),
     ),
     state: Type.Optional(
