@@ -84,10 +84,11 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
 
   /** Everything the view builders need, read from the caches. */
   async function viewContext(request: FastifyRequest, principal: Principal): Promise<ServerViewContext> {
-    const [hosts, aggregates, groups] = await Promise.all([
+    const [hosts, aggregates, groups, images] = await Promise.all([
       caches.get<ComputeHost>(COMPUTE_HOSTS),
       caches.get<Aggregate>(AGGREGATES),
       caches.get<ServerGroup>(SERVER_GROUPS),
+      caches.get<Image>(IMAGES),
     ]);
     // Memoised per request: a page of 1,000 servers asks the same few hosts and projects.
     const zones = new Map<string, string>();
@@ -121,6 +122,7 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
             (g) => g.metadata.namespace === s.metadata.namespace && g.status?.members?.includes(serverId(s)),
           )
           .map((g) => g.metadata.uid ?? ''),
+      imageProperties: (ref) => resolveImage(ref, images.list())?.spec.properties,
     };
   }
 
