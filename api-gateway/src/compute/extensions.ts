@@ -105,6 +105,8 @@ export function registerExtensions(app: FastifyInstance, ctx: GatewayContext): v
   });
 
   app.get<{ Params: { id: string } }>(`${P}/os-console-auth-tokens/:id`, async (request) => {
+    // 2.99 (spice-direct) closed the query string.
+    validateQuery(request, querySchema({}, request.microversion!.compare('2.99') < 0));
     enforce(principalOf(request), 'os_compute_api:os-console-auth-tokens', 'admin');
     throw new ApiError(404, 'Token not found');
   });

@@ -40,6 +40,7 @@ import { ApiError } from '../errors.ts';
 import { APIVersionRequest } from '../microversion.ts';
 import { registerServerActions, submitAction } from './actions.ts';
 import { registerInstanceActions } from './instanceactions.ts';
+import { registerServerShares } from './shares.ts';
 import { parseListQuery, selectServers } from './query.ts';
 import { validateCreate, validateMetadata, validateMetadataItem, validateUpdate } from './schemas.ts';
 import { instancesAllowed, limitsOf, usage } from './quota.ts';
@@ -447,6 +448,7 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
   const access = { findServer, viewContext, patchServer };
   registerServerActions(app, ctx, access);
   registerInstanceActions(app, ctx, access);
+  registerServerShares(app, ctx, access);
 
   // Addresses (IPsController).
   app.get(`${P}/servers/:id/ips`, async (request: Req) => {
