@@ -246,6 +246,70 @@ describe('Removed APIs, deprecated proxies and small compute routes (gateway on 
       ).to.equal(400);
     });
 
+    it('server external events: each event answered for itself, 207 when any failed, admin-only', async () => {
+      const created = await call('POST', '/servers', {
+        server: { name: 'evented', flavorRef: '2', imageRef: imageId },
+      });
+      const server = created.body.server.id as string;
+      await eventually('evented ACTIVE', async () => {
+        const s = await call('GET', `/servers/${server}`);
+        return s.body.server?.status === 'ACTIVE';
+      });
+      const ok = await call('POST', '/os-server-external-events', {
+        events: [{ server_uuid: server, name: 'network-changed', tag: 'port-1' }],
+      });
+      expect(ok.status).to.equal(200);
+      expect(ok.body).to.deep.equal({
+        events: [
+          { server_uuid: server, name: 'network-changed', tag: 'port-1', status: 'completed', code: 200 },
+        ],
+      });
+      const unknown = '00000000-0000-4000-8000-000000000001';
+      const mixed = await call(
+        'POST',
+        '/os-server-external-events',
+        {
+          events: [
+            { server_uuid: server, name: 'power-update' },
+            { server_uuid: unknown, name: 'network-vif-plugged', status: 'completed' },
+            { server_uuid: server, name: 'power-update', tag: 'POWER_OFF' },
+          ],
+        },
+        '2.76',
+      );
+      expect(mixed.status).to.equal(207);
+      expect(
+        mixed.body.events.map((e: { code: number; status: string }) => [e.code, e.status]),
+      ).to.deep.equal([
+        [400, 'failed'],
+        [404, 'failed'],
+        [200, 'completed'],
+      ]);
+      // power-update is only known from 2.76; volume-reimaged from 2.93.
+      const early = await call(
+        'POST',
+        '/os-server-external-events',
+        {
+          events: [{ server_uuid: server, name: 'power-update', tag: 'POWER_ON' }],
+        },
+        '2.75',
+      );
+      expect(early.status).to.equal(400);
+      const refused = await call(
+        'POST',
+        '/os-server-external-events',
+        {
+          events: [{ server_uuid: server, name: 'network-changed' }],
+        },
+        '2.1',
+        member,
+      );
+      expect(refused.status).to.equal(403);
+      expect(refused.body.forbidden.message).to.equal(
+        "Policy doesn't allow os_compute_api:os-server-external-events:create to be performed.",
+      );
+    });
+
     it('aggregate image cache requests (2.81): accepted for an aggregate, Nova’s 400s and 404s', async () => {
       const agg = await call('POST', '/os-aggregates', { aggregate: { name: 'cache-agg' } });
       const id = agg.body.aggregate.id;

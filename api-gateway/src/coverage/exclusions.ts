@@ -204,9 +204,4 @@ export const EXCLUSIONS: Readonly<Record<string, Exclusion>> = {
     why: 'needs migration records for cold/live migrations and resizes; not yet built',
     pending: 'unassigned',
   },
-  'POST /os-server-external-events': {
-    answer: MISSING,
-    why: 'Kova has no Neutron/Cinder to send events; the route (admin, 207 multi-status) is not yet built',
-    pending: 'unassigned',
-  },
 };
