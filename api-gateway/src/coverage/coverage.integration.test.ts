@@ -2,7 +2,7 @@
 // each boundary of its microversion range and at the gateway's max, against the gateway on a real
 // apiserver with the operator and the fake driver. Real ids are substituted (a booted server, a
 // flavor, keypair, aggregate, server group, compute host ...). Every answer must be in the expected
-// status family, never a 5xx, and a route Nova serves at that version must be a route of the
+// status family, never a 5xx, with its OpenStack-API-Version header, and a route Nova serves at that version must be a route of the
 // gateway (not its not-found handler). The routes that fail are printed as the uncovered list; the
 // test fails on any that is not in EXCLUSIONS (exclusions.ts, the same table as docs/api-coverage.md).
 import { expect } from 'chai';
@@ -254,6 +254,8 @@ describe('Route coverage: every route of Nova’s table answers as Nova (gateway
           res.body?.itemNotFound?.message === NOT_FOUND_MESSAGE
         )
           problem = '404 without a message of its own (a missing route or version?)';
+        else if (res.headers.get('openstack-api-version') !== `compute ${version}`)
+          problem = `no OpenStack-API-Version: compute ${version} header`;
         else if (family === 410 && !res.body?.computeFault)
           problem = `410 without Nova's body: ${JSON.stringify(res.body)}`;
         probes.push({
