@@ -92,6 +92,32 @@ export function imageDetailView(request: FastifyRequest, img: Image): Record<str
   return view;
 }
 
+/**
+ * ImagesController._get_filters as Glance applies them: name, status (Glance's, lowercased),
+ * changes-since (updated at or after), server (the snapshot's instance_uuid, the last path segment
+ * of a URL), type (image_type), minRam and minDisk (exact, as Glance matches them) and
+ * property-<key>. Nova strips "property-" with lstrip, which also eats the key's leading
+ * letters from "property-"; Kova matches the key as written.
+ */
+export function imageMatches(img: Image, q: Record<string, string | undefined>): boolean {
+  const props = (img.spec.properties ?? {}) as Record<string, unknown>;
+  const prop = (key: string, want: string | undefined) =>
+    want === undefined || String(props[key] ?? '') === want;
+  const updated = img.metadata.creationTimestamp ?? '';
+  if (q.name !== undefined && img.spec.name !== q.name) return false;
+  if (q.status !== undefined && (img.status?.phase ?? 'queued') !== q.status.toLowerCase()) return false;
+  if (q['changes-since'] !== undefined) {
+    const since = Date.parse(q['changes-since']);
+    if (!Number.isNaN(since) && Date.parse(updated) < since) return false;
+  }
+  if (!prop('instance_uuid', q.server?.split('/').at(-1)) || !prop('image_type', q.type)) return false;
+  if (q.minRam !== undefined && String(img.spec.minRam ?? 0) !== q.minRam) return false;
+  if (q.minDisk !== undefined && String(img.spec.minDisk ?? 0) !== q.minDisk) return false;
+  return Object.entries(q).every(
+    ([k, v]) => !k.startsWith('property-') || prop(k.slice('property-'.length), v),
+  );
+}
+
 type IdReq = FastifyRequest<{ Params: { id: string; image_id: string } }>;
 
 export function registerProxies(app: FastifyInstance, ctx: GatewayContext): void {
@@ -115,12 +141,7 @@ export function registerProxies(app: FastifyInstance, ctx: GatewayContext): void
     const { limit, marker } = limitAndMarker(q);
     const all = (await images(p))
       .list()
-      .filter((i) => listedFor(i, p))
-      .filter(
-        (i) =>
-          (q.name === undefined || i.spec.name === q.name) &&
-          (q.status === undefined || STATUS[i.status?.phase ?? 'queued'] === q.status.toUpperCase()),
-      )
+      .filter((i) => listedFor(i, p) && imageMatches(i, q))
       .sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''));
     const page = paginate(all, (i) => i.metadata.uid!, limit, marker);
     const views = page.map((i) => (detail ? imageDetailView(request, i) : imageBasicView(request, i)));
