@@ -315,6 +315,29 @@ describe('Route coverage: every route of Nova’s table answers as Nova (gateway
     expect(failures).to.deep.equal([]);
   });
 
+  it('reads open to anyone (limits, extensions, zones, floating-IP pools, quota defaults) answer a member and a reader', async () => {
+    const failures: string[] = [];
+    for (const route of NOVA_ROUTES) {
+      if (route.policy !== 'any' || route.removed || route.method !== 'GET' || !routed(route)) continue;
+      const version = route.max ?? MAX_VERSION.toString();
+      const url =
+        route.path === '/os-quota-sets/{id}/defaults'
+          ? `/os-quota-sets/${ids.project}/defaults`
+          : concrete(route, APIVersionRequest.parse(version));
+      for (const [who, token] of [
+        ['member', member],
+        ['reader', reader],
+      ] as const) {
+        const res = await call(route.method, url, undefined, version, token);
+        if (!inFamily(res.status, expected(route, APIVersionRequest.parse(version))))
+          failures.push(
+            `${who} ${routeKey(route)} @${version}: ${res.status} ${String(JSON.stringify(res.body)).slice(0, 160)}`,
+          );
+      }
+    }
+    expect(failures).to.deep.equal([]);
+  });
+
   it('answers the removed resetNetwork server action with 410 at any microversion', async () => {
     for (const version of ['2.1', MAX_VERSION.toString()]) {
       const res = await call('POST', `/servers/${ids.server}/action`, { resetNetwork: null }, version);
