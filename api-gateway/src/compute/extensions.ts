@@ -4,20 +4,17 @@
 //   every token is one Nova does not know: "Token not found".
 // - os-assisted-volume-snapshots (admin; Cinder's callback): Kova has no volumes, so no volume has
 //   a block device mapping: Nova's 400 for that.
-// - os-server-external-events (admin): validated and answered per event; no service sends any.
 // - POST /os-aggregates/{id}/images (2.81+, admin): image pre-caching on the aggregate's hosts.
 //   Nova's conductor casts the request to the hosts and answers 202 without checking the images;
 //   Kova's hosts fetch images on first boot and keep no cache to warm, so the request is accepted
 //   as Nova accepts it and has no further effect (docs/api-coverage.md).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Aggregate, Server } from '../../../operator/src/api/v1alpha1/index.ts';
-import { SERVERS } from '../../../operator/src/controllers/server.ts';
+import type { Aggregate } from '../../../operator/src/api/v1alpha1/index.ts';
 import { AGGREGATES } from '../../../operator/src/controllers/aggregate.ts';
 import { onlyIn } from '../admin/hosts.ts';
 import { COMPUTE_PREFIX, type GatewayContext, enforce, principalOf } from '../context.ts';
 import { ApiError, NOT_FOUND_MESSAGE } from '../errors.ts';
-import { type Schema, type Versioned, validateBody, validateQuery, querySchema } from '../validation.ts';
-import { APIVersionRequest } from '../microversion.ts';
+import { type Schema, validateBody, validateQuery, querySchema } from '../validation.ts';
 import { validateInteger } from './common.ts';
 import { EXTENSIONS } from './extensionlist.ts';
 
@@ -75,54 +72,6 @@ const AGGREGATE_IMAGES: Schema = {
   additionalProperties: false,
 };
 
-/** The event names of os-server-external-events per microversion (create … create_v293). */
-const EVENT_NAMES: [string, string][] = [
-  ['network-changed', '2.1'],
-  ['network-vif-plugged', '2.1'],
-  ['network-vif-unplugged', '2.1'],
-  ['network-vif-deleted', '2.1'],
-  ['volume-extended', '2.51'],
-  ['power-update', '2.76'],
-  ['accelerator-request-bound', '2.82'],
-  ['volume-reimaged', '2.93'],
-];
-/** Events Nova drops (400) without a tag. */
-const TAG_REQUIRED = new Set(['volume-extended', 'power-update', 'accelerator-request-bound']);
-
-const externalEventsSchema = (names: string[]): Schema => ({
-  type: 'object',
-  properties: {
-    events: {
-      type: 'array',
-      minItems: 1,
-      items: {
-        type: 'object',
-        properties: {
-          server_uuid: { type: 'string', format: 'uuid' },
-          name: { type: 'string', enum: names },
-          status: { type: 'string', enum: ['failed', 'completed', 'in-progress'] },
-          tag: { type: 'string', maxLength: 255 },
-        },
-        required: ['server_uuid', 'name'],
-        additionalProperties: false,
-      },
-    },
-  },
-  required: ['events'],
-  additionalProperties: false,
-});
-const EXTERNAL_EVENTS: Versioned[] = ['2.1', '2.51', '2.76', '2.82', '2.93'].map((min, i, all) => {
-  const next = all[i + 1];
-  const names = EVENT_NAMES.filter(([, since]) => APIVersionRequest.parse(since).compare(min) <= 0).map(
-    ([n]) => n,
-  );
-  return {
-    schema: externalEventsSchema(names),
-    min,
-    ...(next ? { max: `2.${Number(next.split('.')[1]) - 1}` } : {}),
-  };
-});
-
 /** VolumeBDMNotFound: no server has the volume attached (Kova attaches no volumes). */
 const noBdm = (volumeId: string) => new ApiError(400, `No volume Block Device Mapping with id ${volumeId}.`);
 
@@ -175,33 +124,6 @@ export function registerExtensions(app: FastifyInstance, ctx: GatewayContext): v
     );
     enforce(principalOf(request), 'os_compute_api:os-assisted-volume-snapshots:delete', 'admin');
     throw noBdm(deleteInfoVolume(query.delete_info));
-  });
-
-  // os-server-external-events (admin): Neutron's, Cinder's and Ironic's notices about servers. Each
-  // event answers for itself: 404 for an unknown server, 400 without a tag where one is required,
-  // 422 for a server without a host, else completed (200); any failure makes the answer 207.
-  // Kova has none of those services, so an accepted event has nothing to wake up: it is a no-op.
-  app.post(`${P}/os-server-external-events`, async (request, reply) => {
-    const body = validateBody<{ events: Record<string, unknown>[] }>(request, EXTERNAL_EVENTS);
-    const p = principalOf(request);
-    enforce(p, 'os_compute_api:os-server-external-events:create', 'admin');
-    await ctx.authorize(p, 'list', SERVERS, undefined, 'os_compute_api:os-server-external-events:create');
-    const servers = await ctx.caches.get<Server>(SERVERS);
-    const byUid = new Map(servers.list().map((s) => [s.metadata.uid, s]));
-    let code = 200;
-    const events = body.events.map((event) => {
-      const server = byUid.get(String(event.server_uuid));
-      const [status, result] = !server
-        ? ['failed', 404]
-        : TAG_REQUIRED.has(String(event.name)) && event.tag === undefined
-          ? ['failed', 400]
-          : server.status?.host
-            ? ['completed', 200]
-            : ['failed', 422];
-      if (result !== 200) code = 207;
-      return { ...event, status, code: result };
-    });
-    return reply.code(code).send({ events });
   });
 
   app.post<{ Params: { id: string } }>(

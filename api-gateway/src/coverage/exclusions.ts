@@ -15,193 +15,53 @@ export const routeKey = (r: Pick<NovaRoute, 'method' | 'path'>): string => `${r.
 /** Not answered on this branch: the not-found handler's 404 (Nova's body, but no route behind it). */
 const MISSING = 'no route: 404 "The resource could not be found."';
 
+/** Built on branch subres (server sub-resources, usage, migrations): delete once merged. */
+const subres = (what: string): Exclusion => ({
+  answer: MISSING,
+  why: `${what}: built on branch subres`,
+  pending: 'subres',
+});
+
 export const EXCLUSIONS: Readonly<Record<string, Exclusion>> = {
-  // ---- pending (implemented on branch subres): server sub-resources and usage ----
-  'GET /servers/{server_id}/diagnostics': {
-    answer: MISSING,
-    why: 'server sub-resources and usage are built on branch subres',
-    pending: 'subres',
-  },
-  'GET /servers/{server_id}/migrations': {
-    answer: MISSING,
-    why: 'server sub-resources and usage are built on branch subres',
-    pending: 'subres',
-  },
-  'GET /servers/{server_id}/migrations/{id}': {
-    answer: MISSING,
-    why: 'server sub-resources and usage are built on branch subres',
-    pending: 'subres',
-  },
-  'DELETE /servers/{server_id}/migrations/{id}': {
-    answer: MISSING,
-    why: 'server sub-resources and usage are built on branch subres',
-    pending: 'subres',
-  },
-  'POST /servers/{server_id}/migrations/{id}/action': {
-    answer: MISSING,
-    why: 'server sub-resources and usage are built on branch subres',
-    pending: 'subres',
-  },
-  'GET /servers/{server_id}/os-interface': {
-    answer: MISSING,
-    why: 'server sub-resources and usage are built on branch subres',
-    pending: 'subres',
-  },
-  'POST /servers/{server_id}/os-interface': {
-    answer: MISSING,
-    why: 'server sub-resources and usage are built on branch subres',
-    pending: 'subres',
-  },
-  'GET /servers/{server_id}/os-interface/{id}': {
-    answer: MISSING,
-    why: 'server sub-resources and usage are built on branch subres',
-    pending: 'subres',
-  },
-  'DELETE /servers/{server_id}/os-interface/{id}': {
-    answer: MISSING,
-    why: 'server sub-resources and usage are built on branch subres',
-    pending: 'subres',
-  },
-  'GET /servers/{server_id}/os-server-password': {
-    answer: MISSING,
-    why: 'server sub-resources and usage are built on branch subres',
-    pending: 'subres',
-  },
-  'DELETE /servers/{server_id}/os-server-password': {
-    answer: MISSING,
-    why: 'server sub-resources and usage are built on branch subres',
-    pending: 'subres',
-  },
-  'GET /servers/{server_id}/os-volume_attachments': {
-    answer: MISSING,
-    why: 'server sub-resources and usage are built on branch subres',
-    pending: 'subres',
-  },
-  'POST /servers/{server_id}/os-volume_attachments': {
-    answer: MISSING,
-    why: 'server sub-resources and usage are built on branch subres',
-    pending: 'subres',
-  },
-  'GET /servers/{server_id}/os-volume_attachments/{id}': {
-    answer: MISSING,
-    why: 'server sub-resources and usage are built on branch subres',
-    pending: 'subres',
-  },
-  'PUT /servers/{server_id}/os-volume_attachments/{id}': {
-    answer: MISSING,
-    why: 'server sub-resources and usage are built on branch subres',
-    pending: 'subres',
-  },
-  'DELETE /servers/{server_id}/os-volume_attachments/{id}': {
-    answer: MISSING,
-    why: 'server sub-resources and usage are built on branch subres',
-    pending: 'subres',
-  },
-  'POST /servers/{server_id}/remote-consoles': {
-    answer: MISSING,
-    why: 'server sub-resources and usage are built on branch subres',
-    pending: 'subres',
-  },
-  'GET /servers/{server_id}/os-security-groups': {
-    answer: MISSING,
-    why: 'server sub-resources and usage are built on branch subres',
-    pending: 'subres',
-  },
-  'GET /servers/{server_id}/tags': {
-    answer: MISSING,
-    why: 'server sub-resources and usage are built on branch subres',
-    pending: 'subres',
-  },
-  'PUT /servers/{server_id}/tags': {
-    answer: MISSING,
-    why: 'server sub-resources and usage are built on branch subres',
-    pending: 'subres',
-  },
-  'DELETE /servers/{server_id}/tags': {
-    answer: MISSING,
-    why: 'server sub-resources and usage are built on branch subres',
-    pending: 'subres',
-  },
-  'GET /servers/{server_id}/tags/{id}': {
-    answer: MISSING,
-    why: 'server sub-resources and usage are built on branch subres',
-    pending: 'subres',
-  },
-  'PUT /servers/{server_id}/tags/{id}': {
-    answer: MISSING,
-    why: 'server sub-resources and usage are built on branch subres',
-    pending: 'subres',
-  },
-  'DELETE /servers/{server_id}/tags/{id}': {
-    answer: MISSING,
-    why: 'server sub-resources and usage are built on branch subres',
-    pending: 'subres',
-  },
-  'GET /servers/{server_id}/topology': {
-    answer: MISSING,
-    why: 'server sub-resources and usage are built on branch subres',
-    pending: 'subres',
-  },
-  'GET /os-simple-tenant-usage': {
-    answer: MISSING,
-    why: 'server sub-resources and usage are built on branch subres',
-    pending: 'subres',
-  },
-  'GET /os-simple-tenant-usage/{id}': {
-    answer: MISSING,
-    why: 'server sub-resources and usage are built on branch subres',
-    pending: 'subres',
-  },
-  'GET /os-instance_usage_audit_log': {
-    answer: MISSING,
-    why: 'server sub-resources and usage are built on branch subres',
-    pending: 'subres',
-  },
-  'GET /os-instance_usage_audit_log/{id}': {
-    answer: MISSING,
-    why: 'server sub-resources and usage are built on branch subres',
-    pending: 'subres',
-  },
-  // ---- pending (implemented by the os-volumes_boot helper's branch) ----
-  'GET /os-volumes_boot': {
-    answer: MISSING,
-    why: 'the /servers clone (capped at 2.102) is built on another branch',
-    pending: 'os-volumes_boot',
-  },
-  'POST /os-volumes_boot': {
-    answer: MISSING,
-    why: 'the /servers clone (capped at 2.102) is built on another branch',
-    pending: 'os-volumes_boot',
-  },
-  'GET /os-volumes_boot/detail': {
-    answer: MISSING,
-    why: 'the /servers clone (capped at 2.102) is built on another branch',
-    pending: 'os-volumes_boot',
-  },
-  'GET /os-volumes_boot/{id}': {
-    answer: MISSING,
-    why: 'the /servers clone (capped at 2.102) is built on another branch',
-    pending: 'os-volumes_boot',
-  },
-  'PUT /os-volumes_boot/{id}': {
-    answer: MISSING,
-    why: 'the /servers clone (capped at 2.102) is built on another branch',
-    pending: 'os-volumes_boot',
-  },
-  'DELETE /os-volumes_boot/{id}': {
-    answer: MISSING,
-    why: 'the /servers clone (capped at 2.102) is built on another branch',
-    pending: 'os-volumes_boot',
-  },
-  'POST /os-volumes_boot/{id}/action': {
-    answer: MISSING,
-    why: 'the /servers clone (capped at 2.102) is built on another branch',
-    pending: 'os-volumes_boot',
-  },
-  // ---- not yet assigned to any branch ----
-  'GET /os-migrations': {
-    answer: MISSING,
-    why: 'needs migration records for cold/live migrations and resizes; not yet built',
-    pending: 'unassigned',
-  },
+  // ---- pending (implemented on branch subres): delete these after merging it ----
+  'GET /servers/{server_id}/diagnostics': subres('server sub-resources'),
+  'GET /servers/{server_id}/migrations': subres('server sub-resources'),
+  'GET /servers/{server_id}/migrations/{id}': subres('server sub-resources'),
+  'DELETE /servers/{server_id}/migrations/{id}': subres('server sub-resources'),
+  'POST /servers/{server_id}/migrations/{id}/action': subres('server sub-resources'),
+  'GET /servers/{server_id}/os-interface': subres('server sub-resources'),
+  'POST /servers/{server_id}/os-interface': subres('server sub-resources'),
+  'GET /servers/{server_id}/os-interface/{id}': subres('server sub-resources'),
+  'DELETE /servers/{server_id}/os-interface/{id}': subres('server sub-resources'),
+  'GET /servers/{server_id}/os-server-password': subres('server sub-resources'),
+  'DELETE /servers/{server_id}/os-server-password': subres('server sub-resources'),
+  'GET /servers/{server_id}/os-volume_attachments': subres('server sub-resources'),
+  'POST /servers/{server_id}/os-volume_attachments': subres('server sub-resources'),
+  'GET /servers/{server_id}/os-volume_attachments/{id}': subres('server sub-resources'),
+  'PUT /servers/{server_id}/os-volume_attachments/{id}': subres('server sub-resources'),
+  'DELETE /servers/{server_id}/os-volume_attachments/{id}': subres('server sub-resources'),
+  'POST /servers/{server_id}/remote-consoles': subres('server sub-resources'),
+  'GET /servers/{server_id}/os-security-groups': subres('server sub-resources'),
+  'GET /servers/{server_id}/tags': subres('server sub-resources'),
+  'PUT /servers/{server_id}/tags': subres('server sub-resources'),
+  'DELETE /servers/{server_id}/tags': subres('server sub-resources'),
+  'GET /servers/{server_id}/tags/{id}': subres('server sub-resources'),
+  'PUT /servers/{server_id}/tags/{id}': subres('server sub-resources'),
+  'DELETE /servers/{server_id}/tags/{id}': subres('server sub-resources'),
+  'GET /servers/{server_id}/topology': subres('server sub-resources'),
+  'GET /os-simple-tenant-usage': subres('usage, the usage audit log, migrations and external events'),
+  'GET /os-simple-tenant-usage/{id}': subres('usage, the usage audit log, migrations and external events'),
+  'GET /os-instance_usage_audit_log': subres('usage, the usage audit log, migrations and external events'),
+  'GET /os-instance_usage_audit_log/{id}': subres(
+    'usage, the usage audit log, migrations and external events',
+  ),
+  'GET /os-migrations': subres('usage, the usage audit log, migrations and external events'),
+  'POST /os-server-external-events': subres('usage, the usage audit log, migrations and external events'),
+  'GET /os-volumes_boot': subres('os-volumes_boot (the /servers alias, capped at 2.102)'),
+  'POST /os-volumes_boot': subres('os-volumes_boot (the /servers alias, capped at 2.102)'),
+  'GET /os-volumes_boot/detail': subres('os-volumes_boot (the /servers alias, capped at 2.102)'),
+  'GET /os-volumes_boot/{id}': subres('os-volumes_boot (the /servers alias, capped at 2.102)'),
+  'PUT /os-volumes_boot/{id}': subres('os-volumes_boot (the /servers alias, capped at 2.102)'),
+  'DELETE /os-volumes_boot/{id}': subres('os-volumes_boot (the /servers alias, capped at 2.102)'),
+  'POST /os-volumes_boot/{id}/action': subres('os-volumes_boot (the /servers alias, capped at 2.102)'),
 };
