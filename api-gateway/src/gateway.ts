@@ -30,8 +30,11 @@ import { registerFlavors } from './compute/flavors.ts';
 import { registerKeypairs } from './compute/keypairs.ts';
 import { registerQuotas } from './compute/quotas.ts';
 import { registerServerGroups } from './compute/servergroups.ts';
+import { registerUsage } from './compute/usage.ts';
+import { registerAuditLog } from './compute/auditlog.ts';
 import { registerImages } from './image/images.ts';
 import { registerServers } from './servers/routes.ts';
+import { aliasVolumesBoot, registerVolumesBoot } from './servers/volumesboot.ts';
 import { registerAdmin } from './admin/routes.ts';
 import { registerExtensions } from './compute/extensions.ts';
 import { registerProxies } from './compute/proxies.ts';
@@ -48,6 +51,7 @@ export const ROUTE_MODULES: RouteModule[] = [
   registerFlavors,
   registerKeypairs,
   registerImages,
+  registerVolumesBoot,
   registerServers,
   registerServerGroups,
   registerQuotas,
@@ -55,6 +59,8 @@ export const ROUTE_MODULES: RouteModule[] = [
   registerExtensions,
   registerProxies,
   registerRemoved,
+  registerUsage,
+  registerAuditLog,
 ];
 
 export interface GatewayOptions {
@@ -124,7 +130,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // Fill the caches the routes read before serving (others fill on first use).
   await Promise.all([FLAVORS, IMAGES, KEYPAIRS].map((r) => caches.get(r)));
 
-  const app = buildApp({ logger: false, rewriteUrl: rewriteProjectUrl });
+  const app = buildApp({ logger: false, rewriteUrl: (req) => aliasVolumesBoot(req, rewriteProjectUrl(req)) });
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request: FastifyRequest) => {
     const path = request.url.split('?', 1)[0] ?? '/';

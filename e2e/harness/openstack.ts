@@ -9,6 +9,8 @@ export interface OpenStackCredentials {
   project: string;
   /** --os-compute-api-version (default: the CLI's own, 2.1). */
   computeApiVersion?: string;
+  /** Authenticate with this application credential instead (user, password, project unused). */
+  applicationCredential?: { id: string; secret: string };
 }
 
 export interface CliResult {
@@ -31,17 +33,27 @@ export class OpenStackCli {
 
   /** Runs `openstack <args>`; never throws on a non-zero exit. */
   run(args: string[], timeoutMs = 120_000): Promise<CliResult> {
+    const appCred = this.creds.applicationCredential;
+    const auth = appCred
+      ? {
+          OS_AUTH_TYPE: 'v3applicationcredential',
+          OS_APPLICATION_CREDENTIAL_ID: appCred.id,
+          OS_APPLICATION_CREDENTIAL_SECRET: appCred.secret,
+        }
+      : {
+          OS_AUTH_TYPE: 'password',
+          OS_USERNAME: this.creds.user,
+          OS_PASSWORD: this.creds.password,
+          OS_PROJECT_NAME: this.creds.project,
+          OS_USER_DOMAIN_NAME: 'Default',
+          OS_PROJECT_DOMAIN_NAME: 'Default',
+        };
     const env = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: process.env.HOME ?? '/tmp',
       OS_AUTH_URL: this.creds.authUrl,
-      OS_AUTH_TYPE: 'password',
       OS_IDENTITY_API_VERSION: '3',
-      OS_USERNAME: this.creds.user,
-      OS_PASSWORD: this.creds.password,
-      OS_PROJECT_NAME: this.creds.project,
-      OS_USER_DOMAIN_NAME: 'Default',
-      OS_PROJECT_DOMAIN_NAME: 'Default',
+      ...auth,
       OS_INTERFACE: 'public',
       OS_REGION_NAME: 'RegionOne',
       PYTHONWARNINGS: 'ignore',

@@ -1,6 +1,5 @@
 // What os-services, os-hypervisors and os-availability-zone share: a ComputeHost is Nova's
 // nova-compute service, its compute node (hypervisor) and, through the aggregates, its zone.
-import { createHash } from 'node:crypto';
 import type { Aggregate, ComputeHost } from '../../../operator/src/api/v1alpha1/index.ts';
 import { AGGREGATES } from '../../../operator/src/controllers/aggregate.ts';
 import { COMPUTE_HOSTS } from '../../../operator/src/controllers/computehost.ts';
@@ -9,6 +8,7 @@ import type { Resource } from '../../../operator/src/kube/resources.ts';
 import { type GatewayContext, enforce, principalOf } from '../context.ts';
 import { ApiError, NOT_FOUND_MESSAGE } from '../errors.ts';
 import { DEFAULT_AVAILABILITY_ZONE } from '../servers/view.ts';
+import { derivedUuid } from '../compute/common.ts';
 import { zonesOfHosts } from './aggregates.ts';
 
 export const COMPUTE_BINARY = 'nova-compute';
@@ -33,9 +33,7 @@ export const serviceIsUp = (ch: ComputeHost): boolean => ch.status?.state === 'u
 
 /** The nova-compute service's uuid: a name-based (v5-style) uuid of the ComputeHost's uid. */
 export function serviceUuid(ch: ComputeHost): string {
-  const h = createHash('sha1').update(`${ch.metadata.uid}/${COMPUTE_BINARY}`).digest('hex');
-  const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  return derivedUuid(ch.metadata.uid ?? '', COMPUTE_BINARY);
 }
 
 /** oslo's uuidutils.is_uuid_like. */

@@ -95,3 +95,10 @@ export const novaTime = (iso: string | undefined): string | null =>
 /** A stable integer id standing in for Nova's database id. */
 export const numericId = (uid: string | undefined): number =>
   uid ? parseInt(createHash('sha256').update(uid).digest('hex').slice(0, 7), 16) : 0;
+
+/** A name-based uuid (version 5 layout) of the parts: a stable id for what Kova has no object for. */
+export function derivedUuid(...parts: string[]): string {
+  const h = createHash('sha1').update(parts.join('/')).digest('hex');
+  const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}

@@ -1,7 +1,15 @@
 // From a token to a Principal: the signature and expiry (tokens.ts), then the user (still there,
-// enabled), the project and the user's roles on it as they are now (store.ts).
-import { ADMINS_GROUP, type Principal, USERS_GROUP, kubeUserName } from '../context.ts';
-import { DEFAULT_DOMAIN, type IdentityStore, type Project, type User } from './store.ts';
+// enabled, the token issued after their last password change or disable), the project (still
+// there, enabled) and the user's roles on it as they are now (store.ts); for a token issued to an
+// application credential, the credential (still there, unexpired) and only its roles.
+import { ADMINS_GROUP, type Principal, type Role, USERS_GROUP, kubeUserName } from '../context.ts';
+import {
+  type ApplicationCredential,
+  DEFAULT_DOMAIN,
+  type IdentityStore,
+  type Project,
+  type User,
+} from './store.ts';
 import type { TokenPayload } from './tokens.ts';
 
 export interface ValidatedToken {
@@ -9,6 +17,10 @@ export interface ValidatedToken {
   user: User;
   /** Present for a project-scoped token. */
   project?: Project;
+  /** Present for a token issued to an application credential. */
+  appCred?: ApplicationCredential;
+  /** The token's effective roles on its project. */
+  roles: Role[];
   principal?: Principal;
 }
 
@@ -17,11 +29,18 @@ export function validateToken(store: IdentityStore, token: string, now: number):
   const payload = store.signer.verify(token, now);
   if (!payload || store.isRevoked(payload.a[0]!)) return undefined;
   const user = store.userById(payload.u);
-  if (!user || !user.enabled) return undefined;
-  if (!payload.p) return { payload, user };
+  if (!user || !user.enabled || payload.iat < user.tokensValidAfter) return undefined;
+  let appCred: ApplicationCredential | undefined;
+  if (payload.c !== undefined) {
+    appCred = store.appCredById(payload.c);
+    if (!appCred || appCred.userId !== user.id || appCred.projectId !== payload.p) return undefined;
+    if (appCred.expiresAt !== null && appCred.expiresAt <= now) return undefined;
+  }
+  if (!payload.p) return { payload, user, roles: [] };
   const project = store.projectById(payload.p);
-  if (!project) return undefined;
-  const roles = store.rolesOf(user.id, project);
+  if (!project || !project.enabled) return undefined;
+  let roles = store.rolesOf(user.id, project);
+  if (appCred) roles = roles.filter((r) => appCred.roles.includes(r));
   if (roles.length === 0) return undefined;
   const isAdmin = roles.includes('admin');
   const principal: Principal = {
@@ -40,5 +59,5 @@ export function validateToken(store: IdentityStore, token: string, now: number):
     methods: payload.m,
     auditIds: payload.a,
   };
-  return { payload, user, project, principal };
+  return { payload, user, project, appCred, roles, principal };
 }

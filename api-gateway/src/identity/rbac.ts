@@ -126,7 +126,7 @@ export function gatewayRbac(subject: GatewaySubject): Manifest[] {
       },
       { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
       { apiGroups: [GROUP], resources: ['*'], verbs: READ },
-      { apiGroups: [''], resources: ['namespaces'], verbs: [...READ, 'create', 'patch'] },
+      { apiGroups: [''], resources: ['namespaces'], verbs: [...READ, 'create', 'patch', 'delete'] },
       { apiGroups: [RBAC], resources: ['rolebindings'], verbs: [...READ, 'create', 'delete'] },
       {
         apiGroups: [RBAC],

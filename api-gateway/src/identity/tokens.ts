@@ -12,8 +12,10 @@ export interface TokenPayload {
   u: string;
   /** Project id, when project-scoped. */
   p?: string;
-  /** Authentication methods (password, token). */
+  /** Authentication methods (password, token, application_credential). */
   m: string[];
+  /** The application credential the token was issued for: its roles bound the token's. */
+  c?: string;
   /** Issued at / expires at, ms since the epoch. */
   iat: number;
   exp: number;

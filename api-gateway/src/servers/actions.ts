@@ -238,15 +238,32 @@ export interface ServerAccess {
   patchServer(principal: Principal, s: Server, patch: unknown, action: string): Promise<Server>;
 }
 
-type Req = FastifyRequest<{ Params: { id: string }; Body: unknown }>;
+export type ActionRequest = FastifyRequest<{ Params: { id: string }; Body: unknown }>;
+type Req = ActionRequest;
 
-export function registerServerActions(app: FastifyInstance, ctx: GatewayContext, access: ServerAccess): void {
+/**
+ * An action key the gateway answers itself, with no ServerAction (changePassword, the console
+ * actions, the security group actions, createBackup): it validates, checks policy and answers.
+ */
+export type OwnAction = (
+  request: ActionRequest,
+  reply: FastifyReply,
+  version: APIVersionRequest,
+) => Promise<unknown>;
+
+export function registerServerActions(
+  app: FastifyInstance,
+  ctx: GatewayContext,
+  access: ServerAccess,
+  own: Record<string, OwnAction> = {},
+): void {
   app.post(`${COMPUTE_PREFIX}/servers/:id/action`, async (request: Req, reply: FastifyReply) => {
     const principal = principalOf(request);
     const version = request.microversion ?? APIVersionRequest.parse('2.1');
     const key = actionKey(request.body);
     // admin_actions.py: the nova-network action is removed, before any lookup or policy.
     if (key === 'resetNetwork') throw gone();
+    if (Object.hasOwn(own, key)) return own[key]!(request, reply, version);
     const def = ACTIONS[key];
     if (!def) throw new ApiError(400, `There is no such action: ${key}`);
     if (def.min && version.compare(def.min) < 0) throw new ApiError(404, 'The resource could not be found.');
@@ -320,7 +337,7 @@ export function registerServerActions(app: FastifyInstance, ctx: GatewayContext,
         if (version.compare('2.14') >= 0) return reply.code(200).send();
         return reply.code(200).send({ adminPass: str(value.adminPass) ?? generatePassword() });
       case 'createImage': {
-        const id = await snapshotId(server, record);
+        const id = await snapshotId(ctx, server, record);
         if (version.compare('2.45') >= 0) return reply.code(202).send({ image_id: id });
         if (id) reply.header('Location', `${baseUrl(request)}${IMAGE_PREFIX}/images/${id}`);
         return reply.code(202).send();
@@ -347,26 +364,28 @@ export function registerServerActions(app: FastifyInstance, ctx: GatewayContext,
         return reply.code(202).send();
     }
   }
+}
 
-  /** The Image the snapshot made: the newest of this server's with the action's name. */
-  async function snapshotId(server: Server, record: ServerAction | undefined): Promise<string | undefined> {
-    if (record?.status?.phase !== 'Succeeded') return undefined;
-    const images = await ctx.caches.get<Image>(IMAGES);
-    const name = record.spec.parameters?.name;
-    const since = record.metadata.creationTimestamp ?? '';
-    const mine = () =>
-      images
-        .list()
-        .filter(
-          (i) =>
-            i.spec.properties?.instance_uuid === serverId(server) &&
-            i.spec.name === name &&
-            (i.metadata.creationTimestamp ?? '') >= since,
-        )
-        .sort((a, b) =>
-          (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''),
-        );
-    await images.waitUntil(() => mine().length > 0, ACTION_ACCEPT_TIMEOUT_MS);
-    return mine()[0]?.metadata.uid;
-  }
+/** The Image the snapshot made: the newest of this server's with the action's name. */
+export async function snapshotId(
+  ctx: GatewayContext,
+  server: Server,
+  record: ServerAction | undefined,
+): Promise<string | undefined> {
+  if (record?.status?.phase !== 'Succeeded') return undefined;
+  const images = await ctx.caches.get<Image>(IMAGES);
+  const name = record.spec.parameters?.name;
+  const since = record.metadata.creationTimestamp ?? '';
+  const mine = () =>
+    images
+      .list()
+      .filter(
+        (i) =>
+          i.spec.properties?.instance_uuid === serverId(server) &&
+          i.spec.name === name &&
+          (i.metadata.creationTimestamp ?? '') >= since,
+      )
+      .sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''));
+  await images.waitUntil(() => mine().length > 0, ACTION_ACCEPT_TIMEOUT_MS);
+  return mine()[0]?.metadata.uid;
 }

@@ -41,6 +41,7 @@ import { APIVersionRequest } from '../microversion.ts';
 import { registerServerActions, submitAction } from './actions.ts';
 import { registerInstanceActions } from './instanceactions.ts';
 import { registerServerShares } from './shares.ts';
+import { registerSubresources } from './subresources.ts';
 import { parseListQuery, selectServers } from './query.ts';
 import { validateCreate, validateMetadata, validateMetadataItem, validateUpdate } from './schemas.ts';
 import { instancesAllowed, limitsOf, usage } from './quota.ts';
@@ -446,7 +447,7 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
   });
 
   const access = { findServer, viewContext, patchServer };
-  registerServerActions(app, ctx, access);
+  registerServerActions(app, ctx, access, registerSubresources(app, ctx, access));
   registerInstanceActions(app, ctx, access);
   registerServerShares(app, ctx, access);
 

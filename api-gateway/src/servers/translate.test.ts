@@ -123,6 +123,7 @@ describe('create and update translation', () => {
       configDrive: true,
       description: 'd',
       tags: ['x', 'y'],
+      securityGroups: ['web'],
       hostname: 'web1',
       networks: { allocation: 'requested', requested: [{ uuid: NET, fixedIp: '10.0.0.9', tag: 'eth0' }] },
     });

@@ -207,6 +207,10 @@ export function planCreate(
   const description = at('2.19') ? (server.description as string | null | undefined) : name;
   if (description !== undefined && description !== null) spec.description = description;
   if (at('2.52') && server.tags !== undefined) spec.tags = [...new Set(server.tags as string[])];
+  const groupNames = (server.security_groups as { name?: string }[] | undefined)?.flatMap((g) =>
+    g.name ? [g.name] : [],
+  );
+  if (groupNames?.length) spec.securityGroups = [...new Set(groupNames)];
 
   // The quota may reduce max_count to what fits (at least min_count).
   const count = fit(minCount, maxCount, spec.flavorRef!);

@@ -268,7 +268,9 @@ export function showView(ctx: ServerViewContext, s: Server, opts: ShowOptions = 
     server.key_name = s.spec.keyName ?? null;
     server['OS-SRV-USG:launched_at'] = naiveTime(s.status?.launchedAt);
     server['OS-SRV-USG:terminated_at'] = naiveTime(s.status?.terminatedAt);
-    if (s.spec.networks.allocation !== 'none') server.security_groups = [{ name: 'default' }];
+    if (s.spec.networks.allocation !== 'none') {
+      server.security_groups = (s.spec.securityGroups ?? ['default']).map((name) => ({ name }));
+    }
   }
   // Extended attributes (admin policy); the PUT answer before 2.75 leaves them out.
   const extended = ctx.isAdmin && full;

@@ -462,9 +462,10 @@ export async function createSnapshotImage(
       visibility: 'private',
       owner: server.metadata.namespace,
       protected: false,
+      // compute_utils.create_image: the extra properties may set image_type (createBackup's 'backup').
       properties: {
-        ...metadata,
         image_type: 'snapshot',
+        ...metadata,
         instance_uuid: server.metadata.uid!,
         ...(server.status?.image?.id ? { base_image_ref: server.status.image.id } : {}),
       },

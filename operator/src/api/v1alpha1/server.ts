@@ -92,6 +92,13 @@ export const ServerSpec = Type.Object(
         description: 'Server tags (2.26): at most 50, each 1-60 characters without "," or "/".',
       }),
     ),
+    securityGroups: Type.Optional(
+      set(Type.String({ minLength: 1, maxLength: 255 }), {
+        maxItems: 64,
+        description:
+          'Security group names (security_groups; addSecurityGroup / removeSecurityGroup). Kova has no Neutron: names only, no rules enforced; absent means default.',
+      }),
+    ),
     networks: Type.Object(
       {
         allocation: stringEnum(['auto', 'none', 'requested'] as const, {
