@@ -113,6 +113,14 @@ describe('Route coverage: every route of Nova’s table answers as Nova (gateway
       server: { name: 'walker', flavorRef: '2', imageRef: ids.image, metadata: { role: 'web' } },
     });
     ids.server = created.server.id;
+    // A server of the member's project: admin-only routes on it are the policy's 403, not a 404.
+    const mine = await gw.call('POST', '/v2.1/servers', {
+      token: member,
+      body: { server: { name: 'member-walker', flavorRef: '2', imageRef: ids.image, networks: 'auto' } },
+      headers: v('2.37'),
+    });
+    if (mine.status !== 202) throw new Error(`member server: ${mine.status} ${JSON.stringify(mine.body)}`);
+    ids.memberServer = mine.body.server.id;
     await eventually(
       'walker ACTIVE',
       async () => (await ok('GET', `/servers/${ids.server}`)).server.status === 'ACTIVE',
@@ -293,7 +301,7 @@ describe('Route coverage: every route of Nova’s table answers as Nova (gateway
         continue;
       if (routeKey(route) in EXCLUSIONS) continue; // reported by the walk
       const version = route.max ?? MAX_VERSION.toString();
-      const url = concrete(route, APIVersionRequest.parse(version));
+      const url = concrete(route, APIVersionRequest.parse(version)).replace(ids.server!, ids.memberServer!);
       for (const [who, token] of [
         ['member', member],
         ['reader', reader],
