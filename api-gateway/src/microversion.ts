@@ -55,9 +55,9 @@ export class APIVersionRequest {
 }
 
 export const MIN_VERSION = new APIVersionRequest(2, 1);
-// Zed's 2.93 and Nova master's 2.94-2.98 (FQDN hostnames, evacuate to stopped, pinned_availability_zone,
-// server shares, image properties in the server). 2.99 waits for spice-direct in remote-consoles.
-export const MAX_VERSION = new APIVersionRequest(2, 98);
+// Zed's 2.93 and Nova master's 2.94-2.100 (FQDN hostnames, evacuate to stopped, pinned_availability_zone,
+// server shares, image properties and scheduler hints in the server, the spice-direct console type).
+export const MAX_VERSION = new APIVersionRequest(2, 100);
 /** With no version header Nova serves the minimum, 2.1 (DEFAULT_API_VERSION). */
 export const DEFAULT_VERSION = MIN_VERSION;
 

@@ -1,7 +1,7 @@
-// Nova master's microversions 2.94–2.98 through the gateway on a real apiserver with the operator
+// Nova master's microversions 2.94–2.100 through the gateway on a real apiserver with the operator
 // and the fake driver: FQDN hostnames (2.94), evacuate to a stopped server (2.95),
 // pinned_availability_zone (2.96), server shares without Manila (2.97), image properties embedded
-// in the server (2.98).
+// in the server (2.98), the spice-direct console type (2.99), scheduler hints in the server (2.100).
 import { expect } from 'chai';
 import type { Image, Server, ServerAction } from '../../../operator/src/api/v1alpha1/index.ts';
 import { COMPUTE_HOSTS } from '../../../operator/src/controllers/computehost.ts';
@@ -16,7 +16,7 @@ import { type ServersSuite, startServersSuite } from './testsuite.ts';
 
 const v = (version: string) => ({ 'OpenStack-API-Version': `compute ${version}` });
 
-describe('Nova master microversions 2.94–2.98 (gateway on a real apiserver, fake driver)', function () {
+describe('Nova master microversions 2.94–2.100 (gateway on a real apiserver, fake driver)', function () {
   this.timeout(240_000);
   let world: ServersSuite;
   let suite: OperatorSuite;
@@ -127,6 +127,43 @@ describe('Nova master microversions 2.94–2.98 (gateway on a real apiserver, fa
     expect(del.body.itemNotFound.message).to.equal(`Share ${share} could not be found.`);
     expect((await call('POST', `/servers/${id}/action`, { 'os-start': null })).status).to.equal(202);
     await status('ACTIVE');
+  });
+
+  it('2.99: spice-direct is a console type (unavailable: no SPICE on Kova), and console tokens take no query', async () => {
+    const body = { remote_console: { protocol: 'spice', type: 'spice-direct' } };
+    const before = await call('POST', `/servers/${id}/remote-consoles`, body, '2.98');
+    expect(before.status).to.equal(400);
+    expect(before.body.badRequest.message).to.match(/^Invalid input for field\/attribute type/);
+    const res = await call('POST', `/servers/${id}/remote-consoles`, body, '2.99');
+    expect(res.status).to.equal(400);
+    expect(res.body.badRequest.message).to.equal('Unavailable console type spice-direct.');
+    expect((await call('GET', '/os-console-auth-tokens/t?x=1', undefined, '2.98')).status).to.equal(404);
+    expect((await call('GET', '/os-console-auth-tokens/t?x=1', undefined, '2.99')).status).to.equal(400);
+  });
+
+  it('2.100: the server shows its scheduler hints, each a list of strings, its group as "group"', async () => {
+    const group = (
+      await call('POST', '/os-server-groups', { server_group: { name: 'g', policies: ['affinity'] } }, '2.1')
+    ).body.server_group.id;
+    const res = await gw.call('POST', '/v2.1/servers', {
+      token: admin,
+      headers: v('2.100'),
+      body: {
+        server: { name: 'hinted', flavorRef: '2', imageRef: image.metadata.uid, networks: 'none' },
+        'os:scheduler_hints': { group, different_host: [id] },
+      },
+    });
+    expect(res.status, JSON.stringify(res.body)).to.equal(202);
+    const hinted = res.body.server.id;
+    const show = (await call('GET', `/servers/${hinted}`, undefined, '2.100')).body.server;
+    expect(show.scheduler_hints).to.deep.equal({ different_host: [id], group: [group] });
+    expect(
+      (await call('GET', `/servers/${id}`, undefined, '2.100')).body.server.scheduler_hints,
+    ).to.deep.equal({});
+    expect((await call('GET', `/servers/${hinted}`, undefined, '2.99')).body.server).to.not.have.property(
+      'scheduler_hints',
+    );
+    expect((await call('DELETE', `/servers/${hinted}`)).status).to.equal(204);
   });
 
   it('2.95: evacuate leaves the server stopped at the destination (up to 2.94 it keeps running)', async () => {
