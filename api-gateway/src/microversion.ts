@@ -55,9 +55,10 @@ export class APIVersionRequest {
 }
 
 export const MIN_VERSION = new APIVersionRequest(2, 1);
-// Zed's 2.93 and Nova master's 2.94-2.100 (FQDN hostnames, evacuate to stopped, pinned_availability_zone,
-// server shares, image properties and scheduler hints in the server, the spice-direct console type).
-export const MAX_VERSION = new APIVersionRequest(2, 100);
+// Zed's 2.93 and Nova master's 2.94-2.101 (FQDN hostnames, evacuate to stopped, pinned_availability_zone,
+// server shares, image properties and scheduler hints in the server, the spice-direct console type;
+// 2.101's body-less 202 for a volume attach never shows: without Cinder no attach succeeds).
+export const MAX_VERSION = new APIVersionRequest(2, 101);
 /** With no version header Nova serves the minimum, 2.1 (DEFAULT_API_VERSION). */
 export const DEFAULT_VERSION = MIN_VERSION;
 

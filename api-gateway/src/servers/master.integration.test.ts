@@ -1,4 +1,4 @@
-// Nova master's microversions 2.94–2.100 through the gateway on a real apiserver with the operator
+// Nova master's microversions 2.94–2.101 through the gateway on a real apiserver with the operator
 // and the fake driver: FQDN hostnames (2.94), evacuate to a stopped server (2.95),
 // pinned_availability_zone (2.96), server shares without Manila (2.97), image properties embedded
 // in the server (2.98), the spice-direct console type (2.99), scheduler hints in the server (2.100).
@@ -16,7 +16,7 @@ import { type ServersSuite, startServersSuite } from './testsuite.ts';
 
 const v = (version: string) => ({ 'OpenStack-API-Version': `compute ${version}` });
 
-describe('Nova master microversions 2.94–2.100 (gateway on a real apiserver, fake driver)', function () {
+describe('Nova master microversions 2.94–2.101 (gateway on a real apiserver, fake driver)', function () {
   this.timeout(240_000);
   let world: ServersSuite;
   let suite: OperatorSuite;
@@ -164,6 +164,20 @@ describe('Nova master microversions 2.94–2.100 (gateway on a real apiserver, f
       'scheduler_hints',
     );
     expect((await call('DELETE', `/servers/${hinted}`)).status).to.equal(204);
+  });
+
+  it('2.101: a volume attach still finds no volume (the body-less 202 is for attaches that succeed)', async () => {
+    const volume = '22222222-3333-4444-8555-666666666666';
+    for (const version of ['2.100', '2.101']) {
+      const res = await call(
+        'POST',
+        `/servers/${id}/os-volume_attachments`,
+        { volumeAttachment: { volumeId: volume } },
+        version,
+      );
+      expect(res.status).to.equal(404);
+      expect(res.body.itemNotFound.message).to.equal(`Volume ${volume} could not be found.`);
+    }
   });
 
   it('2.95: evacuate leaves the server stopped at the destination (up to 2.94 it keeps running)', async () => {
