@@ -163,7 +163,7 @@ describe('Helm chart (helm install on a real kube-apiserver)', function () {
     expect(refusedRequests(OPERATOR_SA)).to.deep.equal([]);
   });
 
-  it("the gateway's RBAC is enough: as its ServiceAccount it bootstraps the admin, who creates a project, a member and a flavor; the member boots a server", async () => {
+  it("the gateway's RBAC is enough: as its ServiceAccount it bootstraps the admin, who creates a project, a member and a flavor; the member boots a server and uploads, updates and deletes an image", async () => {
     const gw = await startGateway(cp, {
       kubeConfig: cp.kubeConfigFor(GATEWAY_SA),
       applyRbac: false, // the chart shipped it
@@ -207,6 +207,14 @@ describe('Helm chart (helm install on a real kube-apiserver)', function () {
         'app-1',
       ]);
       expect(server.status).to.equal('ACTIVE');
+      // Glance writes of a member go through the gateway's image-writer role (gateway-image-rbac.yaml).
+      const disk = join(dir, 'upload.raw');
+      writeFileSync(disk, Buffer.alloc(65_536, 1));
+      await alice.ok(['image', 'create', '--file', disk, '--disk-format', 'raw', 'up-1']);
+      const image = await alice.json<{ status: string; size: number }>(['image', 'show', 'up-1']);
+      expect(image).to.include({ status: 'active', size: 65_536 });
+      await alice.ok(['image', 'set', '--property', 'os_distro=tiny', 'up-1']);
+      await alice.ok(['image', 'delete', 'up-1']);
     } finally {
       await operator.stop();
       await running;

@@ -1,6 +1,7 @@
 // The libvirt node agent on a real libvirtd + QEMU (software emulation): Servers bound to the
 // agent's node boot a real guest whose console shows what it read from the config drive; server
-// actions change the real domain; delete leaves nothing; a killed agent converges.
+// actions change the real domain; delete leaves nothing; a killed agent converges. Images uploaded
+// with Glance (the gateway's image store) boot, and snapshots are uploaded to that store.
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -33,7 +34,8 @@ import {
   serverManifest,
   waitForHostsUp,
 } from './harness/fixtures.ts';
-import { BOOT_MARKER } from './harness/guest.ts';
+import { type TestGateway, startGateway } from './harness/gateway.ts';
+import { BOOT_MARKER, buildTinyGuest } from './harness/guest.ts';
 import {
   type AgentProcess,
   createTinyGuestImages,
@@ -64,6 +66,8 @@ describe('libvirt node agent on real libvirtd + QEMU', function () {
   let stateDir: string;
   let agent: AgentProcess;
   let fingerprint: string;
+  let gw: TestGateway;
+  let storeDir: string;
 
   const consoleOf = (uid: string) => readFileSync(join(stateDir, uid, 'console.log'), 'utf8');
   /** Boots completed: the guest has read its config drive (and its ACPI daemon listens). */
@@ -103,7 +107,21 @@ describe('libvirt node agent on real libvirtd + QEMU', function () {
         });
       },
     });
-    agent = startAgent(suite.cp, NODE, stateDir, ['--shutdown-timeout', '30', ...debug]);
+    // The gateway's image store, which the agent fetches uploaded images from and uploads snapshots to.
+    storeDir = mkdtempSync(join(tmpdir(), 'kova-libvirt-store-'));
+    gw = await startGateway(suite.cp, {
+      bootstrap: { user: 'admin', password: 'secret', project: 'admin' },
+      imageStore: { dir: storeDir },
+    });
+    agent = startAgent(suite.cp, NODE, stateDir, [
+      '--shutdown-timeout',
+      '30',
+      '--image-store-url',
+      gw.url,
+      '--image-store-secret-file',
+      join(storeDir, '.secret'),
+      ...debug,
+    ]);
     await waitForHostsUp(suite.client, 1, 60_000);
     fingerprint = await eventually('the keypair fingerprint', async () => {
       const kp = await suite.client.get<Keypair>(objectPath(KEYPAIRS, 'alice-mykey'));
@@ -125,8 +143,10 @@ describe('libvirt node agent on real libvirtd + QEMU', function () {
       }
       virsh('undefine', d, '--managed-save', '--nvram');
     }
+    await gw?.close();
     await suite?.stop();
     stopLibvirtd?.();
+    if (storeDir) rmSync(storeDir, { recursive: true, force: true });
     if (stateDir) rmSync(stateDir, { recursive: true, force: true });
   });
 
@@ -220,7 +240,7 @@ describe('libvirt node agent on real libvirtd + QEMU', function () {
     expect(diag.status!.diagnostics).to.have.property('config_drive', true);
   });
 
-  it('createImage snapshots the disk into an active Image; rescue boots the rescue disk first, unrescue the own disk', async () => {
+  it('createImage snapshots the disk and uploads it to the image store (an active Image any node can fetch); rescue boots the rescue disk first, unrescue the own disk', async () => {
     const uid = web.metadata.uid!;
     const snap = await runAction(suite.client, NS, 'web', 'createImage', {
       parameters: { name: 'web-snap' },
@@ -231,8 +251,12 @@ describe('libvirt node agent on real libvirtd + QEMU', function () {
     expect(image?.status).to.include({ phase: 'active' });
     expect(image!.status!.size).to.be.greaterThan(0);
     expect(image!.spec.properties).to.include({ image_type: 'snapshot', instance_uuid: uid });
-    // Kept on the node (there is no image service): the Image's source names the file.
-    expect(existsSync(image!.spec.source!.nodePath!)).to.equal(true);
+    // Uploaded to the gateway's store: the Image's source is its data URL, the node's file is gone.
+    expect(image!.spec.source?.url).to.match(new RegExp(`^${gw.url}/image-data/${image!.metadata.uid}/`));
+    expect(readdirSync(join(stateDir, 'snapshots')).filter((f) => !f.endsWith('.tmp'))).to.deep.equal([]);
+    const data = await fetch(image!.spec.source!.url!);
+    expect(Number(data.headers.get('content-length'))).to.equal(image!.status!.size);
+    await data.body?.cancel();
     const boots = markers(uid);
     await runAction(suite.client, NS, 'web', 'rescue');
     await status('web', 'RESCUE');
@@ -245,6 +269,59 @@ describe('libvirt node agent on real libvirtd + QEMU', function () {
     await status('web', 'ACTIVE');
     expect(virsh('dumpxml', domainName(uid))).not.to.include('disk.rescue');
     await bootedTimes(uid, boots + 2);
+  });
+
+  it('boots from images uploaded with Glance (kernel, ramdisk, root); deleting the image in use leaves the server running and rebooting', async () => {
+    const token = await gw.token('admin', 'secret', 'admin');
+    const guest = buildTinyGuest();
+    const upload = async (name: string, diskFormat: string, file: string, extra: object = {}) => {
+      const created = await gw.call('POST', '/image/v2/images', {
+        token,
+        body: {
+          name,
+          disk_format: diskFormat,
+          container_format: diskFormat === 'raw' ? 'bare' : diskFormat,
+          ...extra,
+        },
+      });
+      expect(created.status, JSON.stringify(created.body)).to.equal(201);
+      const id = created.body.id as string;
+      const res = await fetch(`${gw.url}/image/v2/images/${id}/file`, {
+        method: 'PUT',
+        headers: { 'X-Auth-Token': token, 'Content-Type': 'application/octet-stream' },
+        body: readFileSync(file),
+      });
+      expect(res.status).to.equal(204);
+      return id;
+    };
+    const kernel = await upload('up-kernel', 'aki', guest.kernel);
+    const ramdisk = await upload('up-ramdisk', 'ari', guest.initramfs);
+    const root = await upload('up-root', 'raw', guest.root, {
+      kernel_id: kernel,
+      ramdisk_id: ramdisk,
+      os_command_line: guest.cmdline,
+    });
+    await createServer(suite.client, NS, serverManifest('up', 'm1.nano', root));
+    const up = await status('up', 'ACTIVE');
+    const uid = up.metadata.uid!;
+    expect(up.status!.image?.id).to.equal(root);
+    const out = await bootedTimes(uid, 1);
+    expect(out).to.include(BOOT_MARKER);
+
+    // Glance deletes an image in use; the node keeps the base and the server reboots from it.
+    expect((await gw.call('DELETE', `/image/v2/images/${root}`, { token })).status).to.equal(204);
+    await runAction(suite.client, NS, 'up', 'reboot', { parameters: { type: 'HARD' } });
+    await status('up', 'ACTIVE');
+    await bootedTimes(uid, 2);
+    await suite.client.delete(objectPath(SERVERS, 'up', NS));
+    await eventually('up deleted', async () => {
+      try {
+        await getServer(suite.client, NS, 'up');
+        return false;
+      } catch (e) {
+        return isNotFound(e);
+      }
+    });
   });
 
   it('resize on the node grows memory and the root disk (VERIFY_RESIZE), and confirm keeps it', async () => {

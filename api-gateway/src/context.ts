@@ -24,6 +24,7 @@ import type { Authorizer, KubeIdentity, Verb } from './authz.ts';
 import type { Caches } from './cache.ts';
 import { ApiError } from './errors.ts';
 import type { IdentityStore } from './identity/store.ts';
+import type { ImageStore } from './image/store.ts';
 import type { GatewayMetrics } from './metrics.ts';
 
 export const COMPUTE_PREFIX = '/v2.1';
@@ -74,6 +75,8 @@ declare module 'fastify' {
 export interface GatewayConfig {
   /** Lifetime of an issued token (Keystone's [token] expiration; default one hour). */
   tokenTtlMs: number;
+  /** The URL the libvirt agents reach the gateway at, for image data (default: the request's). */
+  imageStoreUrl?: string;
 }
 
 export interface GatewayContext {
@@ -86,6 +89,8 @@ export interface GatewayContext {
   authorizer: Authorizer;
   identity: IdentityStore;
   metrics: GatewayMetrics;
+  /** Where uploaded image data is kept (image/store.ts); absent: no uploads. */
+  imageStore?: ImageStore;
   /** The gateway's client impersonating the principal: every write for a user goes through it. */
   clientFor(principal: Principal): KubeClient;
   /**

@@ -12,6 +12,7 @@ import { PROJECT_QUOTAS } from '../../operator/src/controllers/projectquota.ts';
 import { KubeError, type KubeObject } from '../../operator/src/kube/client.ts';
 import { collectionPath } from '../../operator/src/kube/resources.ts';
 import { ControlPlane } from '../../e2e/harness/controlplane.ts';
+import { eventually } from '../../e2e/harness/fixtures.ts';
 import { type TestGateway, startGateway } from '../../e2e/harness/gateway.ts';
 import type { Principal } from './context.ts';
 import { validateToken } from './identity/auth.ts';
@@ -400,6 +401,21 @@ describe('Nova API gateway on a real apiserver', function () {
     expect(refused.status).to.equal(403);
     expect(refused.body).to.deep.equal({
       forbidden: { code: 403, message: 'Quota exceeded, too many key pairs.' },
+    });
+
+    // Concurrent creates fill the quota exactly (the recheck as of each create's revision).
+    expect((await gw.call('DELETE', '/v2.1/os-keypairs/q1', { token: quinn })).status).to.equal(202);
+    expect((await gw.call('DELETE', '/v2.1/os-keypairs/q2', { token: quinn })).status).to.equal(202);
+    const burst = await Promise.all(Array.from({ length: 8 }, (_, i) => create(`burst-${i}`)));
+    expect(burst.filter((r) => r.status === 200)).to.have.length(2);
+    for (const r of burst.filter((x) => x.status !== 200)) {
+      expect(r.body).to.deep.equal({
+        forbidden: { code: 403, message: 'Quota exceeded, too many key pairs.' },
+      });
+    }
+    await eventually('the undone keypairs gone', async () => {
+      const listed = await gw.call('GET', '/v2.1/os-keypairs', { token: quinn });
+      return listed.body.keypairs.length === 2;
     });
   });
 

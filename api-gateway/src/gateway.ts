@@ -3,7 +3,8 @@
 // modules. URL layout (DevStack-like, one listener):
 //   /                   compute versions document;  /v2.1/...  the compute API
 //   /identity, /identity/v3/...   the Keystone v3 subset
-//   /image, /image/v2/...         the Glance v2 read subset
+//   /image, /image/v2/...         the Glance v2 subset (image/images.ts, image/writes.ts)
+//   /image-data/<id>/<signature>  image data for the libvirt agents (image/store.ts)
 //   /metrics, /healthz, /readyz
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -33,6 +34,8 @@ import { registerServerGroups } from './compute/servergroups.ts';
 import { registerUsage } from './compute/usage.ts';
 import { registerAuditLog } from './compute/auditlog.ts';
 import { registerImages } from './image/images.ts';
+import { ImageStore } from './image/store.ts';
+import { recoverImageStore } from './image/writes.ts';
 import { registerServers } from './servers/routes.ts';
 import { aliasVolumesBoot, registerVolumesBoot } from './servers/volumesboot.ts';
 import { registerAdmin } from './admin/routes.ts';
@@ -78,6 +81,21 @@ export interface GatewayOptions {
   authzTtlMs?: number;
   /** Lifetime of issued tokens (default one hour). */
   tokenTtlMs?: number;
+  /**
+   * The image store: a directory for uploaded image data, the URL the agents reach this gateway
+   * at (default: each upload request's own), and the largest image accepted in bytes.
+   */
+  imageStore?: {
+    dir: string;
+    url?: string;
+    maxBytes?: number;
+    secret?: Buffer;
+    /**
+     * Files and part files changed this recently are not swept (another replica sharing the
+     * volume may be writing them; default 10 minutes); the sweep runs at start and every half of it.
+     */
+    graceMs?: number;
+  };
 }
 
 export interface Gateway {
@@ -108,7 +126,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const identity = new IdentityStore(kube);
 
   const ctx: GatewayContext = {
-    config: { tokenTtlMs: options.tokenTtlMs ?? TOKEN_TTL_MS },
+    config: {
+      tokenTtlMs: options.tokenTtlMs ?? TOKEN_TTL_MS,
+      ...(options.imageStore?.url ? { imageStoreUrl: options.imageStore.url.replace(/\/+$/, '') } : {}),
+    },
     log,
     clock,
     kube,
@@ -116,6 +137,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     authorizer,
     identity,
     metrics,
+    ...(options.imageStore
+      ? { imageStore: await new ImageStore(options.imageStore.dir, options.imageStore).open() }
+      : {}),
     clientFor: (p) => kube.impersonating(p.kube.user, p.kube.groups),
     async authorize(p, verb, resource, namespace, action) {
       if (!(await authorizer.allowed(p.kube, verb, resource, namespace))) {
@@ -129,6 +153,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   if (options.bootstrap) await bootstrapAdmin(identity, options.bootstrap, log);
   // Fill the caches the routes read before serving (others fill on first use).
   await Promise.all([FLAVORS, IMAGES, KEYPAIRS].map((r) => caches.get(r)));
+  const graceMs = options.imageStore?.graceMs ?? 10 * 60_000;
+  await recoverImageStore(ctx, graceMs);
+  const sweeper = ctx.imageStore
+    ? setInterval(
+        () =>
+          void recoverImageStore(ctx, graceMs).catch((err: unknown) =>
+            log.warn({ err }, 'image store sweep failed'),
+          ),
+        Math.max(60_000, graceMs / 2),
+      ).unref()
+    : undefined;
 
   const app = buildApp({ logger: false, rewriteUrl: (req) => aliasVolumesBoot(req, rewriteProjectUrl(req)) });
   app.decorateRequest('principal', null);
@@ -160,6 +195,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     app,
     ctx,
     async close() {
+      clearInterval(sweeper);
       await app.close();
       caches.stop();
       await kube.close();

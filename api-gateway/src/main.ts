@@ -16,6 +16,14 @@ const USAGE = `Usage: kova-gateway [options]
   --no-rbac                  do not apply Kova's ClusterRoles and admission policy at start
   --token-ttl SECONDS        lifetime of issued tokens (default 3600)
   --authz-cache-ttl SECONDS  how long a SubjectAccessReview answer is reused (default 10)
+  --image-store DIR          keep uploaded image data in DIR (a persistent volume); without it
+                             image records can be created but no data uploaded
+  --image-store-url URL      the URL the libvirt agents reach this gateway at for image data
+                             (default: the URL each upload was made to)
+  --image-store-secret-file FILE
+                             the secret signing image data URLs, shared with the libvirt agents
+                             (at least 32 bytes; default: one made in DIR/.secret)
+  --image-size-cap BYTES     the largest image accepted (default 1099511627776, 1 TiB)
   --log-level LEVEL          trace, debug, info, warn, error (default info)`;
 
 const { values } = parseArgs({
@@ -28,6 +36,10 @@ const { values } = parseArgs({
     'no-rbac': { type: 'boolean' },
     'token-ttl': { type: 'string', default: '3600' },
     'authz-cache-ttl': { type: 'string', default: '10' },
+    'image-store': { type: 'string' },
+    'image-store-url': { type: 'string' },
+    'image-store-secret-file': { type: 'string' },
+    'image-size-cap': { type: 'string', default: String(2 ** 40) },
     'log-level': { type: 'string', default: 'info' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -55,12 +67,28 @@ const password = values['bootstrap-password-file']
   ? readFileSync(values['bootstrap-password-file'], 'utf8').trim()
   : process.env.KOVA_BOOTSTRAP_PASSWORD;
 
+const sizeCap = Number(values['image-size-cap']);
+if (!Number.isSafeInteger(sizeCap) || sizeCap <= 0) {
+  console.error(`--image-size-cap: a positive number of bytes, not ${values['image-size-cap']}`);
+  process.exit(2);
+}
+
 const gateway = await createGateway({
   kubeConfig,
   log,
   applyRbac: !values['no-rbac'],
   tokenTtlMs: seconds('token-ttl'),
   authzTtlMs: seconds('authz-cache-ttl'),
+  imageStore: values['image-store']
+    ? {
+        dir: values['image-store'],
+        url: values['image-store-url'],
+        maxBytes: sizeCap,
+        ...(values['image-store-secret-file']
+          ? { secret: readFileSync(values['image-store-secret-file']) }
+          : {}),
+      }
+    : undefined,
   bootstrap: password
     ? { user: values['bootstrap-user'], project: values['bootstrap-project'], password }
     : undefined,

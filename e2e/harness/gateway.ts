@@ -1,6 +1,9 @@
 // The gateway in-process on a test control plane, listening on a loopback port, with helpers to
 // create users/projects and to call it as a user.
 import type { KubeConfig } from '@kubernetes/client-node';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { type Gateway, createGateway } from '../../api-gateway/src/gateway.ts';
 import type { Role } from '../../api-gateway/src/context.ts';
@@ -38,9 +41,13 @@ export async function startGateway(
     /** Run as this identity instead of the control plane's admin. */
     kubeConfig?: KubeConfig;
     applyRbac?: boolean;
+    /** The image store (default: a temporary directory removed on close). */
+    imageStore?: { dir: string; url?: string; maxBytes?: number; graceMs?: number };
   } = {},
 ): Promise<TestGateway> {
+  const tmpStore = options.imageStore ? undefined : await mkdtemp(join(tmpdir(), 'kova-images-'));
   const gateway = await createGateway({
+    imageStore: options.imageStore ?? { dir: tmpStore! },
     kubeConfig: options.kubeConfig ?? cp.kubeConfig,
     applyRbac: options.applyRbac,
     log: pino({ level: process.env.GATEWAY_LOG ?? 'silent' }),
@@ -70,7 +77,10 @@ export async function startGateway(
     gateway,
     url,
     authUrl: `${url}/identity/v3`,
-    close: () => gateway.close(),
+    async close() {
+      await gateway.close();
+      if (tmpStore) await rm(tmpStore, { recursive: true, force: true });
+    },
     call,
     async addUser(name, password, projectName, role) {
       const id = gateway.ctx.identity;

@@ -62,7 +62,8 @@ export class OpenStackCli {
       ? ['--os-compute-api-version', this.creds.computeApiVersion]
       : [];
     return new Promise((resolve) => {
-      execFile(
+      // stdin is closed: the CLI reads image data from an open stdin (`image create` without --file).
+      const child = execFile(
         'openstack',
         [...version, ...args],
         { env, timeout: timeoutMs, maxBuffer: 16 << 20 },
@@ -71,6 +72,7 @@ export class OpenStackCli {
           resolve({ code, stdout, stderr });
         },
       );
+      child.stdin?.end();
     });
   }
 

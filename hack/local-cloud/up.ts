@@ -108,6 +108,12 @@ await createFakeNode(
 );
 done();
 
+// The gateway's image store: its port and the secret it shares with the agent (snapshot uploads).
+const port = (await portFree(8774)) ? 8774 : await freePort();
+const gatewayUrl = `http://127.0.0.1:${port}`;
+const storeSecretFile = join(dir, 'image-store-secret');
+writeFileSync(storeSecretFile, randomBytes(32), { mode: 0o600 });
+
 done = step('operator');
 startProgram('operator', 'operator/src/main.ts', [
   '--kubeconfig',
@@ -127,6 +133,10 @@ if (libvirt.ok) {
     join(dir, 'instances'),
     '--libvirt-uri',
     LIBVIRT_URI,
+    '--image-store-url',
+    gatewayUrl,
+    '--image-store-secret-file',
+    storeSecretFile,
   ]);
 }
 await waitForHostsUp(client, 1);
@@ -145,8 +155,6 @@ done = step('API gateway (Nova, Keystone, Glance)');
 const password = randomBytes(12).toString('base64url');
 const passwordFile = join(dir, 'admin-password');
 writeFileSync(passwordFile, password + '\n', { mode: 0o600 });
-const port = (await portFree(8774)) ? 8774 : await freePort();
-const gatewayUrl = `http://127.0.0.1:${port}`;
 startProgram('gateway', 'api-gateway/src/main.ts', [
   '--kubeconfig',
   kubeconfig,
@@ -154,6 +162,12 @@ startProgram('gateway', 'api-gateway/src/main.ts', [
   `127.0.0.1:${port}`,
   '--bootstrap-password-file',
   passwordFile,
+  '--image-store',
+  join(dir, 'images'),
+  '--image-store-url',
+  gatewayUrl,
+  '--image-store-secret-file',
+  storeSecretFile,
 ]);
 await until('the gateway is ready', async () => (await fetch(`${gatewayUrl}/readyz`)).ok);
 done();

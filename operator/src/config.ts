@@ -69,6 +69,11 @@ export interface OperatorConfig {
   /** Workers of the server controller and compute manager. */
   workers: number;
   logLevel: string;
+  /**
+   * How long the instance actions of a deleted server stay readable (2.21), in seconds; then the
+   * operator removes them. Kova's own: Nova keeps them until `nova-manage db archive_deleted_rows`.
+   */
+  deletedServerActionsRetention: number;
 }
 
 export const DEFAULT_CONFIG: OperatorConfig = {
@@ -98,6 +103,7 @@ export const DEFAULT_CONFIG: OperatorConfig = {
   kubevirt: { enabled: true, timeoutSeconds: 300 },
   workers: 4,
   logLevel: 'info',
+  deletedServerActionsRetention: 7 * 24 * 3600,
 };
 
 type DeepPartial<T> = {

@@ -32,7 +32,7 @@ import {
   type Node,
   type Pod,
 } from './controllers/computehost.ts';
-import type { Lease } from './kube/lease.ts';
+import { LEADER_LEASE, type Lease } from './kube/lease.ts';
 import { FLAVORS, IMAGES, SERVERS, serverReconciler, serversAwaiting } from './controllers/server.ts';
 import { serverGroupReconciler } from './controllers/servergroup.ts';
 import { KEYPAIRS, keypairReconciler } from './controllers/keypair.ts';
@@ -231,7 +231,7 @@ export class Operator {
     this.elector = new LeaderElector({
       client: this.client,
       namespace: config.namespace,
-      name: 'kova-operator',
+      name: LEADER_LEASE,
       identity: this.identity,
       leaseDurationMs: config.leaderElection.leaseDurationMs,
       renewDeadlineMs: config.leaderElection.renewDeadlineMs,
@@ -399,6 +399,7 @@ export class Operator {
         servers,
         flavors,
         reclaimInstanceInterval: () => config.compute.reclaim_instance_interval,
+        deletedServerActionsRetention: () => config.deletedServerActionsRetention,
         actions: serverActions,
         computeHosts,
         events,
@@ -407,7 +408,9 @@ export class Operator {
     })
       .watch(serverActions)
       // A refused or queued action is looked at again when its server changes.
-      .watch(servers, (s) => actionsOf(serverActions, s));
+      .watch(servers, (s) =>
+        actionsOf(serverActions, s, servers.get(`${s.metadata.namespace}/${s.metadata.name}`) === undefined),
+      );
 
     const quotaController = new Controller({
       ...base,

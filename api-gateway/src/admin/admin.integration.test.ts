@@ -23,7 +23,8 @@ describe('Admin compute API (gateway on a real apiserver, fake driver)', functio
   let alice: string;
 
   before(async () => {
-    world = await startServersSuite();
+    // Leader election on: the operator's Lease backs nova-scheduler and nova-conductor.
+    world = await startServersSuite({ leaderElection: { enabled: true } });
     ({ suite, gw } = world);
     await createFakeNode(suite.client, 'node-2', { cpu: 16, memoryMb: 32768, diskGb: 400 });
     await waitForHostsUp(suite.client, 2);
@@ -101,6 +102,51 @@ describe('Admin compute API (gateway on a real apiserver, fake driver)', functio
       const nonInt = await call('GET', '/os-aggregates/abc');
       expect(nonInt.status).to.equal(400);
       expect(nonInt.body.badRequest.message).to.equal('Invalid input received: id must be an integer');
+    });
+
+    it('keeps a name unique under concurrent creates: one 200, the others 409 as Nova', async () => {
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, () => call('POST', '/os-aggregates', { aggregate: { name: 'racing' } })),
+      );
+      expect(answers.filter((a) => a.status === 200)).to.have.length(1);
+      for (const a of answers.filter((x) => x.status !== 200)) {
+        expect(a.status).to.equal(409);
+        expect(a.body.conflictingRequest.message).to.equal('Aggregate racing already exists.');
+      }
+      await eventually('one aggregate named racing', async () => {
+        const all = (await suite.client.list<Aggregate>(collectionPath(AGGREGATES))).items;
+        return all.filter((a) => a.spec.name === 'racing').length === 1;
+      });
+      const winner = answers.find((a) => a.status === 200)!.body.aggregate.id;
+      expect((await call('DELETE', `/os-aggregates/${winner}`)).status).to.equal(200);
+
+      // Renames claim a name as creates do: of racing claims, exactly one keeps it.
+      const ids: number[] = [];
+      for (const n of ['r1', 'r2', 'r3']) {
+        ids.push((await call('POST', '/os-aggregates', { aggregate: { name: n } })).body.aggregate.id);
+      }
+      const renames = await Promise.all([
+        ...ids.map((id) => call('PUT', `/os-aggregates/${id}`, { aggregate: { name: 'claimed' } })),
+        call('POST', '/os-aggregates', { aggregate: { name: 'claimed' } }),
+      ]);
+      expect(renames.filter((r) => r.status === 200)).to.have.length(1);
+      for (const r of renames.filter((x) => x.status !== 200)) {
+        expect(r.status).to.equal(409);
+        expect(r.body.conflictingRequest.message).to.equal('Aggregate claimed already exists.');
+      }
+      const names = await eventually('one aggregate named claimed', async () => {
+        const all = (await suite.client.list<Aggregate>(collectionPath(AGGREGATES))).items;
+        const claimed = all.filter((a) => a.spec.name === 'claimed');
+        return claimed.length === 1 && all.map((a) => a.spec.name);
+      });
+      const kept = ['r1', 'r2', 'r3'].filter((n) => names.includes(n));
+      expect(kept).to.have.length(renames[3]!.status === 200 ? 3 : 2);
+      const listed = (await call('GET', '/os-aggregates')).body.aggregates;
+      for (const a of listed.filter((x: { name: string }) =>
+        ['r1', 'r2', 'r3', 'claimed'].includes(x.name),
+      )) {
+        expect((await call('DELETE', `/os-aggregates/${a.id}`)).status).to.equal(200);
+      }
     });
 
     it('is admin-only: a member gets the policy 403', async () => {
@@ -344,11 +390,40 @@ describe('Admin compute API (gateway on a real apiserver, fake driver)', functio
       });
       const old = await call('GET', '/os-services');
       expect(old.body.services[0]).to.not.have.property('forced_down');
-      expect((await call('GET', '/os-services?binary=nova-scheduler')).body.services).to.deep.equal([]);
       const strict = await call('GET', '/os-services?zone=nova', undefined, '2.75');
       expect(strict.status).to.equal(400);
       expect(strict.body.badRequest.message).to.equal(
         "Additional properties are not allowed ('zone' was unexpected)",
+      );
+    });
+
+    it("nova-scheduler and nova-conductor are the operator's leader: up while it renews its Lease, stable ids, not updatable", async () => {
+      const listed = await call('GET', '/os-services', undefined, '2.11');
+      const control = listed.body.services.filter((s: { zone: string }) => s.zone === 'internal');
+      expect(control.map((s: { binary: string }) => s.binary)).to.deep.equal([
+        'nova-scheduler',
+        'nova-conductor',
+      ]);
+      for (const s of control) {
+        expect(s).to.include({
+          host: suite.operator.identity,
+          status: 'enabled',
+          state: 'up',
+          disabled_reason: null,
+          forced_down: false,
+        });
+        expect(s.id).to.be.a('number');
+        expect(s.updated_at).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/);
+      }
+      const byBinary = await call('GET', '/os-services?binary=nova-conductor', undefined, '2.53');
+      expect(byBinary.body.services).to.have.length(1);
+      const uuid = byBinary.body.services[0].id;
+      const again = await call('GET', '/os-services?binary=nova-conductor', undefined, '2.53');
+      expect(again.body.services[0].id).to.equal(uuid);
+      const update = await call('PUT', `/os-services/${uuid}`, { status: 'disabled' }, '2.53');
+      expect(update.status).to.equal(400);
+      expect(update.body.badRequest.message).to.equal(
+        'Updating a nova-conductor service is not supported. Only nova-compute services can be updated.',
       );
     });
 

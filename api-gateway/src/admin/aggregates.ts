@@ -25,6 +25,7 @@ import { ApiError } from '../errors.ts';
 import { type Schema, type Versioned, pyRepr, validateBody, FQDN } from '../validation.ts';
 import { novaTime, validateInteger } from '../compute/common.ts';
 import { actionKey } from '../servers/actionschemas.ts';
+import { recheckWrite } from '../compute/recheck.ts';
 import { adminRead } from './hosts.ts';
 
 const POLICY = 'os_compute_api:os-aggregates';
@@ -263,6 +264,21 @@ export function registerAggregates(app: FastifyInstance, ctx: GatewayContext): v
     } catch (e) {
       kubeError(e, `${POLICY}:create`);
     }
+    // The name is unique under concurrent writes too: the one written first (by revision) keeps it.
+    await recheckWrite({
+      kube: ctx.kube,
+      collection: collectionPath(AGGREGATES),
+      written: [created],
+      refuse: (asCreated) =>
+        asCreated.some((o) => o.spec.name === name && o.metadata.uid !== created.metadata.uid)
+          ? new ApiError(409, `Aggregate ${name} already exists.`)
+          : undefined,
+      undo: () =>
+        ctx
+          .clientFor(p)
+          .delete(objectPath(AGGREGATES, created.metadata.name!))
+          .catch((e: unknown) => kubeError(e, `${POLICY}:create`)),
+    });
     // The id is the operator's to give (one writer, never reused): wait until it has.
     const c = await aggregates();
     const named = () => c.get(created.metadata.name!);
@@ -296,6 +312,22 @@ export function registerAggregates(app: FastifyInstance, ctx: GatewayContext): v
       if (name !== undefined) fresh.spec.name = name;
       if (updates.availability_zone) fresh.spec.availabilityZone = updates.availability_zone;
     });
+    if (name !== undefined && name !== a.spec.name) {
+      // As a create: of racing claims of a name, the later write gives it back.
+      await recheckWrite({
+        kube: ctx.kube,
+        collection: collectionPath(AGGREGATES),
+        written: [written],
+        refuse: (asWritten) =>
+          asWritten.some((o) => o.spec.name === name && o.metadata.uid !== a.metadata.uid)
+            ? new ApiError(409, `Aggregate ${name} already exists.`)
+            : undefined,
+        undo: () =>
+          mutate(p, written, 'update', (fresh) => {
+            if (fresh.spec.name === name) fresh.spec.name = a.spec.name;
+          }),
+      });
+    }
     return { aggregate: aggregateView(written, request) };
   });
 

@@ -1,5 +1,6 @@
-// os-services (nova/api/openstack/compute/services.py, schemas/services.py): one nova-compute
-// service per ComputeHost. Enabling, disabling (with a reason) and forcing down (2.11) write the
+// os-services (nova/api/openstack/compute/services.py, schemas/services.py): the operator's
+// nova-scheduler and nova-conductor (controlservices.ts), and one nova-compute service per
+// ComputeHost. Enabling, disabling (with a reason) and forcing down (2.11) write the
 // ComputeHost's spec (disabled, disabledReason, forcedDown), which the scheduler reads
 // (ComputeFilter); delete removes the host from its aggregates and deletes the ComputeHost.
 // Ids: before 2.53 a stable integer from the ComputeHost's uid, from 2.53 the service uuid.
@@ -30,6 +31,7 @@ import {
 } from '../validation.ts';
 import { novaTime, numericId, validateInteger } from '../compute/common.ts';
 import { COMPUTE_BINARY, adminRead, hostsAndZones, isUuidLike, serviceIsUp, serviceUuid } from './hosts.ts';
+import { controlServiceView, controlServices, leaderLease } from './controlservices.ts';
 
 const POLICY = 'os_compute_api:os-services';
 
@@ -127,11 +129,14 @@ export function registerServices(app: FastifyInstance, ctx: GatewayContext): voi
     await adminRead(ctx, request, `${POLICY}:list`, COMPUTE_HOSTS);
     const q = validateQuery(request, INDEX_QUERY);
     const { hosts, zoneOf } = await hostsAndZones(ctx);
+    const control = controlServices(await leaderLease(ctx), ctx.clock.now())
+      .filter((c) => (!q.host || c.host === q.host) && (!q.binary || q.binary === c.binary))
+      .map((c) => controlServiceView(c, request));
     const services = hosts
       .filter((h) => !q.host || h.metadata.name === q.host)
       .filter(() => !q.binary || q.binary === COMPUTE_BINARY)
       .map((h) => serviceView(h, zoneOf(h.metadata.name!), request));
-    return { services };
+    return { services: [...control, ...services] };
   });
 
   app.put<{ Params: { id: string } }>(`${P}/:id`, async (request) => {
@@ -145,7 +150,13 @@ export function registerServices(app: FastifyInstance, ctx: GatewayContext): voi
       if (!isUuidLike(id)) throw new ApiError(400, `Invalid uuid ${id}`);
       enforce(p, `${POLICY}:update`, 'admin');
       const ch = await byId(request, id);
-      if (!ch) throw new ApiError(404, `Service ${id} could not be found.`);
+      if (!ch) {
+        const control = controlServices(await leaderLease(ctx), ctx.clock.now()).find(
+          (c) => c.uuid === id.toLowerCase(),
+        );
+        if (control) throw notUpdatable(control.binary);
+        throw new ApiError(404, `Service ${id} could not be found.`);
+      }
       const spec: Record<string, unknown> = {};
       if (body.status === 'enabled') {
         if (body.disabled_reason) {

@@ -28,6 +28,7 @@ import {
 import { ApiError } from '../errors.ts';
 import { type Schema, type Versioned, querySchema, validateBody, validateQuery } from '../validation.ts';
 import { collectionLinks, limitAndMarker, novaTime, numericId, paginate } from './common.ts';
+import { recheckWrite } from './recheck.ts';
 
 const POLICY = 'os_compute_api:os-keypairs';
 export const USER_ID_LABEL = 'compute.kova.io/user-id';
@@ -296,6 +297,22 @@ export function registerKeypairs(app: FastifyInstance, ctx: GatewayContext): voi
       created = await ctx.clientFor(p).create(collectionPath(KEYPAIRS), manifest);
     } catch (e) {
       kubeError(e, `${POLICY}:create`, undefined, `Key pair '${name}' already exists.`);
+    }
+    // CONF.quota.recheck_quota, exact under concurrent creates (recheck.ts).
+    if (limit >= 0) {
+      await recheckWrite({
+        kube: ctx.kube,
+        collection: collectionPath(KEYPAIRS),
+        labelSelector: `${USER_ID_LABEL}=${userId}`,
+        written: [created],
+        refuse: (asCreated) =>
+          asCreated.length > limit ? new ApiError(403, 'Quota exceeded, too many key pairs.') : undefined,
+        undo: () =>
+          ctx
+            .clientFor(p)
+            .delete(objectPath(KEYPAIRS, created.metadata.name!))
+            .catch((e: unknown) => kubeError(e, `${POLICY}:create`)),
+      });
     }
     await c.observe(created);
     const view = keypairView(created, 'create', supports(request, '2.2'), privateKey);

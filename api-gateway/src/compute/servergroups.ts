@@ -31,6 +31,7 @@ import {
   validateQuery,
 } from '../validation.ts';
 import { MAX_LIMIT } from './common.ts';
+import { recheckWrite } from './recheck.ts';
 import { USER_ID_LABEL } from './keypairs.ts';
 
 const POLICY = (action: string) => `os_compute_api:os-server-groups:${action}`;
@@ -221,20 +222,20 @@ export function registerServerGroups(app: FastifyInstance, ctx: GatewayContext):
     } catch (e) {
       kubeError(e, POLICY('create'));
     }
-    // CONF.quota.recheck_quota: count again, now from the apiserver, so that concurrent creates
-    // cannot together pass the limit; one that finds itself past the limit in creation order is
-    // undone (so concurrent creates do not all undo one another: the earliest stays).
+    // CONF.quota.recheck_quota, exact under concurrent creates (recheck.ts).
     if (limit >= 0) {
-      const now = await ctx.kube.list<ServerGroup>(collectionPath(SERVER_GROUPS, p.namespace));
-      const rank = now.items.sort(byCreation).findIndex((g) => g.metadata.uid === created.metadata.uid);
-      if (rank >= limit || (rank < 0 && now.items.length >= limit)) {
-        try {
-          await ctx.clientFor(p).delete(objectPath(SERVER_GROUPS, created.metadata.name!, p.namespace));
-        } catch (e) {
-          kubeError(e, POLICY('create'));
-        }
-        throw new ApiError(403, 'Quota exceeded, too many server groups.');
-      }
+      await recheckWrite({
+        kube: ctx.kube,
+        collection: collectionPath(SERVER_GROUPS, p.namespace),
+        written: [created],
+        refuse: (asCreated) =>
+          asCreated.length > limit ? new ApiError(403, 'Quota exceeded, too many server groups.') : undefined,
+        undo: () =>
+          ctx
+            .clientFor(p)
+            .delete(objectPath(SERVER_GROUPS, created.metadata.name!, p.namespace))
+            .catch((e: unknown) => kubeError(e, POLICY('create'))),
+      });
     }
     await c.observe(created);
     return { server_group: serverGroupView(request, created, p.projectId) };

@@ -152,6 +152,8 @@ export function gatewayRbac(subject: GatewaySubject): Manifest[] {
           resources: ['secrets', 'configmaps'],
           verbs: [...READ, 'create', 'patch', 'delete'],
         },
+        // The operator's leader Lease: os-services' nova-scheduler and nova-conductor.
+        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get'] },
       ],
     },
     {

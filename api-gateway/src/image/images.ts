@@ -1,5 +1,6 @@
-// A Glance v2 read subset under /image, from Image objects: version discovery, image list (with
-// Glance's filters, sorting and marker/limit pagination) and show, and the schemas clients fetch.
+// Glance v2 under /image, from Image objects. Here the reads: version discovery, image list (with
+// Glance's filters, sorting and marker/limit pagination) and show, and the schemas clients fetch;
+// writes and image data in writes.ts (store.ts), members in members.ts.
 // An image's Glance id is its metadata.uid. Visibility as Glance shows it: admins see every image;
 // others see public and community images and their project's private and shared ones.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -8,19 +9,13 @@ import { CONTAINER_FORMATS, DISK_FORMATS, IMAGE_STATUSES } from '../../../operat
 import { IMAGES } from '../../../operator/src/controllers/server.ts';
 import { baseUrl } from '../app.ts';
 import { type GatewayContext, IMAGE_PREFIX, type Principal, principalOf } from '../context.ts';
-import { ApiError } from '../errors.ts';
+import { GlanceError } from './errors.ts';
+import { registerImageMembers } from './members.ts';
+import { registerImageWrites } from './writes.ts';
+
+export { GlanceError };
 
 const V2 = `${IMAGE_PREFIX}/v2`;
-
-const TITLES: Record<number, string> = { 400: '400 Bad Request', 403: '403 Forbidden', 404: '404 Not Found' };
-
-/** Glance answers errors as short text documents ("404 Not Found\n\n<message>\n\n   "). */
-export class GlanceError extends ApiError {
-  override readonly contentType = 'text/plain; charset=UTF-8';
-  override body(): unknown {
-    return `${TITLES[this.code] ?? this.code}\n\n${this.message}\n\n   `;
-  }
-}
 
 function glanceVersions(request: FastifyRequest) {
   const href = `${baseUrl(request)}${IMAGE_PREFIX}/v2/`;
@@ -34,7 +29,7 @@ function glanceVersions(request: FastifyRequest) {
   };
 }
 
-const glanceTime = (iso: string | undefined): string | null =>
+export const glanceTime = (iso: string | undefined): string | null =>
   iso ? new Date(iso).toISOString().replace(/\.\d{3}Z$/, 'Z') : null;
 
 export function imageView(img: Image) {
@@ -69,16 +64,35 @@ export function imageView(img: Image) {
   };
 }
 
-/** Whether the principal sees the image in lists (community images only when asked for). */
-export function listedFor(img: Image, p: Principal): boolean {
-  if (p.isAdmin) return true;
-  const v = img.spec.visibility;
-  return v === 'public' || ((v === 'private' || v === 'shared') && img.spec.owner === p.projectId);
+/**
+ * Whether the image belongs to the principal's project: its owner is the project id (images made
+ * through Glance) or the project's namespace (snapshots the compute manager makes, which knows the
+ * server's namespace, not the Keystone project id).
+ */
+export function ownedBy(img: Image, p: Principal): boolean {
+  return img.spec.owner !== undefined && (img.spec.owner === p.projectId || img.spec.owner === p.namespace);
 }
 
-/** Whether the principal may read the image by id. */
+/** The principal's project's membership status on a shared image, if it is a member. */
+export function memberStatus(img: Image, p: Principal): 'pending' | 'accepted' | 'rejected' | undefined {
+  return img.spec.visibility === 'shared' ? img.spec.members?.[p.projectId] : undefined;
+}
+
+/**
+ * Whether the principal sees the image in lists (community images only when asked for; shared
+ * images of other projects once their membership is accepted, or with that member_status).
+ */
+export function listedFor(img: Image, p: Principal, member: string = 'accepted'): boolean {
+  if (p.isAdmin) return true;
+  const v = img.spec.visibility;
+  if (v === 'public' || ((v === 'private' || v === 'shared') && ownedBy(img, p))) return true;
+  const status = memberStatus(img, p);
+  return status !== undefined && (member === 'all' || status === member);
+}
+
+/** Whether the principal may read the image by id (a member of a shared image, whatever its status). */
 export function readableBy(img: Image, p: Principal): boolean {
-  return listedFor(img, p) || img.spec.visibility === 'community';
+  return listedFor(img, p, 'all') || img.spec.visibility === 'community';
 }
 
 const SORT_KEYS: Record<string, (i: Image) => string | number> = {
@@ -159,6 +173,10 @@ export function registerImages(app: FastifyInstance, ctx: GatewayContext): void 
     if (status !== undefined && !(IMAGE_STATUSES as readonly string[]).includes(status)) {
       throw new GlanceError(400, `Invalid status value: ${status}`);
     }
+    const memberStatusFilter = last('member_status') ?? 'accepted';
+    if (!['pending', 'accepted', 'rejected', 'all'].includes(memberStatusFilter)) {
+      throw new GlanceError(400, `Invalid status value: ${memberStatusFilter}`);
+    }
     const sort = sortSpec(q);
     const filters: [string, (i: Image) => boolean][] = [
       ['name', (i) => i.spec.name === last('name')],
@@ -172,10 +190,11 @@ export function registerImages(app: FastifyInstance, ctx: GatewayContext): void 
       .list()
       .filter((i) =>
         visibility === undefined
-          ? listedFor(i, p)
+          ? listedFor(i, p, memberStatusFilter)
           : visibility === 'all'
             ? readableBy(i, p)
-            : i.spec.visibility === visibility && readableBy(i, p),
+            : i.spec.visibility === visibility &&
+              (visibility === 'shared' ? listedFor(i, p, memberStatusFilter) : readableBy(i, p)),
       )
       .filter((i) => filters.every(([k, f]) => q[k] === undefined || f(i)))
       .sort((a, b) => {
@@ -214,6 +233,9 @@ export function registerImages(app: FastifyInstance, ctx: GatewayContext): void 
       throw new GlanceError(404, `No image found with ID ${request.params.id}`);
     return imageView(img);
   });
+
+  registerImageWrites(app, ctx);
+  registerImageMembers(app, ctx);
 
   app.get(`${V2}/schemas/image`, async () => imageSchema());
   app.get(`${V2}/schemas/images`, async () => ({

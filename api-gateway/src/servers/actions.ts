@@ -10,13 +10,15 @@ import {
   type ComputeHost,
   type Flavor,
   type Image,
+  type ProjectQuota,
   type Server,
   type ServerAction,
   type ServerActionName,
 } from '../../../operator/src/api/v1alpha1/index.ts';
-import { FLAVORS, IMAGES } from '../../../operator/src/controllers/server.ts';
+import { FLAVORS, IMAGES, SERVERS } from '../../../operator/src/controllers/server.ts';
 import { gone } from '../compute/removed.ts';
-import { SERVER_ACTIONS } from '../../../operator/src/controllers/serveraction.ts';
+import { PROJECT_QUOTAS, QUOTA_NAME } from '../../../operator/src/controllers/projectquota.ts';
+import { SERVER_ACTIONS, SERVER_UID_LABEL } from '../../../operator/src/controllers/serveraction.ts';
 import { resolveFlavor, resolveImage } from '../../../operator/src/compute/server.ts';
 import { collectionPath, kovaResource } from '../../../operator/src/kube/resources.ts';
 import { baseUrl } from '../app.ts';
@@ -33,6 +35,7 @@ import {
 import { ApiError } from '../errors.ts';
 import { APIVersionRequest } from '../microversion.ts';
 import { actionKey, validateAction } from './actionschemas.ts';
+import { checkActionQuota, limitsOf, usage } from './quota.ts';
 import { toBool } from './validation.ts';
 import { type ServerViewContext, generatePassword, serverId, showView } from './view.ts';
 
@@ -74,6 +77,7 @@ export async function submitAction(
       kind: 'ServerAction',
       metadata: {
         generateName: `${server.metadata.name!.slice(0, 200)}-${a.action.toLowerCase().replace(/_/g, '-')}-`,
+        labels: { [SERVER_UID_LABEL]: server.metadata.uid! },
       },
       spec: {
         server: server.metadata.name!,
@@ -278,6 +282,7 @@ export function registerServerActions(
     }
     const parameters = def.parameters?.(value, version);
     await precheck(def.action, parameters);
+    await quotaCheck(def.action, server, parameters);
 
     const record = await submitAction(ctx, principal, server, {
       action: def.action,
@@ -312,6 +317,26 @@ export function registerServerActions(
         throw new ApiError(400, 'Cannot find requested image');
       }
     }
+  }
+
+  /** Nova's quota checks of resize, revert_resize and restore (quota.ts checkActionQuota). */
+  async function quotaCheck(action: ServerActionName, server: Server, p: Parameters | undefined) {
+    if (!['resize', 'revertResize', 'restore'].includes(action)) return;
+    const [flavors, servers, quotas] = await Promise.all([
+      ctx.caches.get<Flavor>(FLAVORS),
+      ctx.caches.get<Server>(SERVERS),
+      ctx.caches.get<ProjectQuota>(PROJECT_QUOTAS),
+    ]);
+    const namespace = server.metadata.namespace!;
+    checkActionQuota(
+      action,
+      server,
+      {
+        limits: limitsOf(quotas.get(`${namespace}/${QUOTA_NAME}`)),
+        used: usage(namespace, servers.list(), flavors.list()),
+      },
+      p?.flavorRef ? resolveFlavor(p.flavorRef, flavors.list())?.spec : undefined,
+    );
   }
 
   async function answer(

@@ -3,10 +3,18 @@
 // request its API refused (the 409 comes before the record), so neither is listed here.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Server, ServerAction } from '../../../operator/src/api/v1alpha1/index.ts';
-import { SERVER_ACTIONS } from '../../../operator/src/controllers/serveraction.ts';
+import { API_VERSION } from '../../../operator/src/api/kind.ts';
+import { SERVER_ACTIONS, SERVER_UID_LABEL } from '../../../operator/src/controllers/serveraction.ts';
 import { hostId } from '../../../operator/src/compute/server.ts';
 import { collectionLinks, limitAndMarker } from '../compute/common.ts';
-import { COMPUTE_PREFIX, type GatewayContext, allows, enforce, principalOf } from '../context.ts';
+import {
+  COMPUTE_PREFIX,
+  type GatewayContext,
+  type Principal,
+  allows,
+  enforce,
+  principalOf,
+} from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { APIVersionRequest } from '../microversion.ts';
 import { querySchema, validateQuery } from '../validation.ts';
@@ -39,15 +47,23 @@ const LIST_QUERY_266 = querySchema(
   false,
 );
 
+/** Whether a record is about this server: its uid label, else (older records) its name since it was made. */
+const about = (a: ServerAction, server: Server): boolean => {
+  const uid = a.metadata.labels?.[SERVER_UID_LABEL];
+  if (uid) return uid === server.metadata.uid;
+  return (
+    a.metadata.namespace === server.metadata.namespace &&
+    a.spec.server === server.metadata.name &&
+    (a.metadata.creationTimestamp ?? '') >= (server.metadata.creationTimestamp ?? '')
+  );
+};
+
 /** The records of a server that Nova's log would hold, newest first. */
 export function actionLog(server: Server, all: readonly ServerAction[]): ServerAction[] {
-  const born = server.metadata.creationTimestamp ?? '';
   return all
     .filter(
       (a) =>
-        a.metadata.namespace === server.metadata.namespace &&
-        a.spec.server === server.metadata.name &&
-        (a.metadata.creationTimestamp ?? '') >= born &&
+        about(a, server) &&
         a.spec.action !== 'consoleOutput' &&
         a.spec.action !== 'diagnostics' &&
         !(a.status?.phase === 'Failed' && !a.status.events?.length),
@@ -109,6 +125,36 @@ export function registerInstanceActions(
   const projectIdOf = (s: Server) =>
     ctx.identity.projectByName(s.metadata.namespace!)?.id ?? s.metadata.namespace!;
 
+  /**
+   * The server; from 2.21 also a deleted one (Nova reads deleted instances here), known by its
+   * records (SERVER_UID_LABEL), which the operator keeps for DELETED_ACTIONS_RETENTION_MS.
+   */
+  async function serverOrDeleted(
+    principal: Principal,
+    id: string,
+    version: APIVersionRequest,
+  ): Promise<Server> {
+    try {
+      return await access.findServer(principal, id);
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.code !== 404 || version.compare('2.21') < 0) throw e;
+      const record = (await ctx.caches.get<ServerAction>(SERVER_ACTIONS))
+        .list()
+        .find(
+          (a) =>
+            a.metadata.labels?.[SERVER_UID_LABEL] === id &&
+            (principal.isAdmin || a.metadata.namespace === principal.namespace),
+        );
+      if (!record) throw e;
+      await ctx.authorize(principal, 'list', SERVER_ACTIONS, record.metadata.namespace, POLICY('list'));
+      return {
+        apiVersion: API_VERSION,
+        kind: 'Server',
+        metadata: { uid: id, name: record.spec.server, namespace: record.metadata.namespace },
+      } as Server;
+    }
+  }
+
   app.get(P, async (request: Req) => {
     const principal = principalOf(request);
     const version = request.microversion ?? APIVersionRequest.parse('2.1');
@@ -119,7 +165,7 @@ export function registerInstanceActions(
           { min: '2.66', schema: LIST_QUERY_266 },
         ])
       : {};
-    const server = await access.findServer(principal, request.params.id);
+    const server = await serverOrDeleted(principal, request.params.id, version);
     enforce(principal, POLICY('list'), 'project_reader');
     let log = actionLog(server, (await ctx.caches.get<ServerAction>(SERVER_ACTIONS)).list());
     const since = query['changes-since'] ? parseIsoTime(query['changes-since'])!.getTime() : undefined;
@@ -150,7 +196,7 @@ export function registerInstanceActions(
   app.get(`${P}/:requestId`, async (request: Req) => {
     const principal = principalOf(request);
     const version = request.microversion ?? APIVersionRequest.parse('2.1');
-    const server = await access.findServer(principal, request.params.id);
+    const server = await serverOrDeleted(principal, request.params.id, version);
     enforce(principal, POLICY('show'), 'project_reader');
     const id = request.params.requestId;
     const a = actionLog(server, (await ctx.caches.get<ServerAction>(SERVER_ACTIONS)).list()).find(

@@ -44,7 +44,8 @@ import { registerServerShares } from './shares.ts';
 import { registerSubresources } from './subresources.ts';
 import { parseListQuery, selectServers } from './query.ts';
 import { validateCreate, validateMetadata, validateMetadataItem, validateUpdate } from './schemas.ts';
-import { instancesAllowed, limitsOf, usage } from './quota.ts';
+import { admittedUsage, instancesAllowed, limitsOf, recheckOver, usage } from './quota.ts';
+import { recheckWrite } from '../compute/recheck.ts';
 import { planCreate, planUpdate } from './translate.ts';
 import {
   DEFAULT_AVAILABILITY_ZONE,
@@ -74,6 +75,16 @@ function versionOf(request: FastifyRequest): APIVersionRequest {
 function queryPairs(request: FastifyRequest): [string, string][] {
   const q = request.url.indexOf('?');
   return q < 0 ? [] : [...new URLSearchParams(request.url.slice(q + 1))];
+}
+
+/** server_group_members: the user's servers in the group (not being deleted). */
+function groupMembers(servers: readonly Server[], group: ServerGroup, userId: string): number {
+  return servers.filter(
+    (s) =>
+      !s.metadata.deletionTimestamp &&
+      s.metadata.annotations?.[USER_ANNOTATION] === userId &&
+      resolveServerGroup(s, [group]) === group,
+  ).length;
 }
 
 export function registerServers(app: FastifyInstance, ctx: GatewayContext): void {
@@ -224,7 +235,7 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
       (min, max, flavorRef) => {
         const flavor = resolveFlavor(flavorRef, flavors.list());
         if (!flavor) throw new ApiError(400, `Flavor ${flavorRef} could not be found.`);
-        const used = usage(principal.namespace, all.list(), flavors.list());
+        const used = admittedUsage(principal.namespace, all.list(), flavors.list(), limitsOf(quota));
         return instancesAllowed(limitsOf(quota), used, flavor.spec, min, max);
       },
     );
@@ -233,18 +244,45 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
     await checkGroupMembersQuota(principal, plan.servers, quota);
 
     const client = ctx.clientFor(principal);
+    const collection = collectionPath(SERVERS, principal.namespace);
     const created: Server[] = [];
-    try {
-      for (const s of plan.servers) {
-        created.push(await client.create<Server>(collectionPath(SERVERS, principal.namespace), s));
-      }
-    } catch (e) {
-      // A multi-create is all or nothing: undo the part that was made.
-      await Promise.allSettled(
-        created.map((s) => client.delete(objectPath(SERVERS, s.metadata.name!, s.metadata.namespace))),
+    // A multi-create is all or nothing: a failure or a refused recheck undoes what was made (and
+    // the operator then removes the records it began for them: the user never had them).
+    const undo = (made: readonly Server[]) =>
+      Promise.allSettled(
+        made.map((s) => client.delete(objectPath(SERVERS, s.metadata.name!, principal.namespace))),
       );
+    try {
+      for (const s of plan.servers) created.push(await client.create<Server>(collection, s));
+    } catch (e) {
+      await undo(created);
       kubeError(e, POLICY('create'));
     }
+    const flavor = resolveFlavor(plan.servers[0]!.spec.flavorRef, flavors.list())!.spec;
+    const group = resolveServerGroup(created[0]!, (await caches.get<ServerGroup>(SERVER_GROUPS)).list());
+    await recheckWrite({
+      kube: ctx.kube,
+      collection,
+      written: created,
+      refuse: (asCreated) => {
+        // As Nova: the group's members are rechecked too (server_group_members, delta 0).
+        const membersLimit = quota?.spec.serverGroupMembers ?? QUOTA_RESOURCES.serverGroupMembers.default;
+        if (group && membersLimit >= 0 && groupMembers(asCreated, group, principal.userId) > membersLimit) {
+          return new ApiError(403, 'Quota exceeded, too many servers in group');
+        }
+        const mine = new Set(created.map((s) => s.metadata.uid));
+        const before = asCreated.filter((s) => !mine.has(s.metadata.uid));
+        const limits = limitsOf(quota);
+        return recheckOver(
+          limits,
+          usage(principal.namespace, asCreated, flavors.list()),
+          admittedUsage(principal.namespace, before, flavors.list(), limits),
+          flavor,
+          created.length,
+        );
+      },
+      undo,
+    });
     const cache = await caches.get<Server>(SERVERS);
     await Promise.all(created.map((s) => cache.observe(s)));
 
@@ -270,7 +308,8 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
     }
     const image = resolveImage(s.spec.imageRef, images.list());
     if (!image) throw new ApiError(400, 'Can not find requested image');
-    if (image.status?.phase && image.status.phase !== 'active') {
+    // An Image made with kubectl has no status until used: it is usable once it names its data.
+    if ((image.status?.phase ?? (image.spec.source ? 'active' : 'queued')) !== 'active') {
       throw new ApiError(400, `Image ${s.spec.imageRef} is not active.`);
     }
     if (
@@ -314,15 +353,7 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
     );
     if (!group) return;
     const limit = quota?.spec.serverGroupMembers ?? QUOTA_RESOURCES.serverGroupMembers.default;
-    const members = servers
-      .list()
-      .filter(
-        (s) =>
-          !s.metadata.deletionTimestamp &&
-          s.metadata.annotations?.[USER_ANNOTATION] === principal.userId &&
-          resolveServerGroup(s, [group]) === group,
-      ).length;
-    if (limit >= 0 && members + planned.length > limit) {
+    if (limit >= 0 && groupMembers(servers.list(), group, principal.userId) + planned.length > limit) {
       throw new ApiError(403, 'Quota exceeded, too many servers in group');
     }
   }

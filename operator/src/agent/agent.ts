@@ -15,6 +15,7 @@ import {
   sweepOrphans,
   type ComputeManagerDeps,
 } from '../controllers/compute.ts';
+import { type ImageStoreAccess, uploadImageData } from '../compute/imagedata.ts';
 import { COMPUTE_HOSTS } from '../controllers/computehost.ts';
 import { KEYPAIRS } from '../controllers/keypair.ts';
 import { IMAGES, SERVERS, writeServerStatus } from '../controllers/server.ts';
@@ -63,6 +64,11 @@ export interface AgentOptions {
   shelvedOffloadTime?: number;
   shutdownRetryInterval?: number;
   workers?: number;
+  /**
+   * The gateway's image store: snapshots are uploaded there (and removed from the node);
+   * without it a snapshot stays a node-local file the Image names (source.nodePath).
+   */
+  imageStore?: ImageStoreAccess;
   /** Tests inject a libvirt (the in-memory fake); otherwise virsh on libvirtUri. */
   libvirt?: Libvirt;
   log: Logger;
@@ -152,8 +158,12 @@ export class Agent {
       actions: () => serverActions.list(),
       images: () => images.list(),
       shelvedOffloadTime: () => this.o.shelvedOffloadTime ?? 0,
-      createSnapshotImage: (s, name, metadata, size, checksum, nodePath) =>
-        createSnapshotImage(this.client, s, name, metadata, size, checksum, nodePath),
+      createSnapshotImage: (s, name, metadata, size, checksum, nodePath) => {
+        const store = this.o.imageStore;
+        const upload =
+          store && ((img: Image, file: string) => uploadImageData(store, img.metadata.uid!, file));
+        return createSnapshotImage(this.client, s, name, metadata, size, checksum, nodePath, upload);
+      },
       events,
       ...base,
     };

@@ -20,6 +20,11 @@ const USAGE = `Usage: kova-libvirt-agent [options]
   --namespace NS         namespace of the heartbeat Leases (env KOVA_NAMESPACE; default kova-system)
   --report-interval S    seconds between heartbeats (default: the config's report_interval, 10)
   --shutdown-timeout S   seconds a clean shutdown may take before power is pulled (default 60)
+  --image-store-url URL  the gateway's URL for image data: snapshots are uploaded to its image store
+                         (env KOVA_IMAGE_STORE_URL; without it a snapshot stays on this node)
+  --image-store-secret-file FILE
+                         the image store's signing secret, shared with the gateway
+                         (env KOVA_IMAGE_STORE_SECRET_FILE; required with --image-store-url)
   --log-level LEVEL      trace, debug, info, warn, error (env KOVA_LOG_LEVEL; default info)`;
 
 const { values } = parseArgs({
@@ -33,6 +38,8 @@ const { values } = parseArgs({
     namespace: { type: 'string' },
     'report-interval': { type: 'string' },
     'shutdown-timeout': { type: 'string' },
+    'image-store-url': { type: 'string' },
+    'image-store-secret-file': { type: 'string' },
     'log-level': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -58,6 +65,13 @@ const kubeconfigFile = values.kubeconfig ?? env.KUBECONFIG;
 if (kubeconfigFile) kubeConfig.loadFromFile(kubeconfigFile);
 else kubeConfig.loadFromDefault();
 
+const storeUrl = values['image-store-url'] ?? env.KOVA_IMAGE_STORE_URL;
+const storeSecretFile = values['image-store-secret-file'] ?? env.KOVA_IMAGE_STORE_SECRET_FILE;
+if (storeUrl && !storeSecretFile) {
+  console.error('--image-store-url needs --image-store-secret-file');
+  process.exit(2);
+}
+
 // The operator's configuration, so that both apply the same Nova options.
 const config = loadConfig(values.config ?? env.KOVA_CONFIG);
 const agent = await Agent.create({
@@ -74,6 +88,7 @@ const agent = await Agent.create({
   shelvedOffloadTime: config.compute.shelved_offload_time,
   maxAttempts: validateSchedulerConfig(config.scheduler).max_attempts,
   ...(values['shutdown-timeout'] ? { shutdownTimeout: Number(values['shutdown-timeout']) } : {}),
+  ...(storeUrl ? { imageStore: { url: storeUrl, secret: readFileSync(storeSecretFile!) } } : {}),
   log,
 });
 log.info({ node, virtType }, 'kova-libvirt-agent started');

@@ -2,6 +2,7 @@
 // servers bound to those hosts, destroys deleted ones, heartbeats each host, and removes VMs no
 // server owns (Nova's _destroy_evacuated_instances / _cleanup_running_deleted_instances).
 // Every step is idempotent, so a crash at any point is mended by the next reconcile.
+import { rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Image, Server, ServerAction } from '../api/v1alpha1/index.ts';
 import { endState, eventName, transitionFor } from '../compute/actions.ts';
@@ -31,7 +32,7 @@ import type { EventRecorder } from '../runtime/events.ts';
 import type { Informer } from '../runtime/informer.ts';
 import { WriteTracker } from '../runtime/writetracker.ts';
 import { writeActionStatus } from './serveraction.ts';
-import { IMAGES, SERVERS, USER_ANNOTATION, writeServerStatus } from './server.ts';
+import { IMAGES, SERVERS, USER_ANNOTATION, deleteShelvedImage, writeServerStatus } from './server.ts';
 
 type ServerStatus = NonNullable<Server['status']>;
 
@@ -63,7 +64,7 @@ export interface ComputeManagerDeps {
     checksum: string,
     /** Where the snapshot's data is, on the node that made it (the libvirt driver's). */
     nodePath?: string,
-  ) => Promise<void>;
+  ) => Promise<Image>;
   events: EventRecorder;
   clock: Clock;
   log: Logger;
@@ -103,6 +104,7 @@ export function computeReconciler(d: ComputeManagerDeps) {
       s = await writeStatus(s, withStates(s.status!, s.status!.vmState!, 'deleting'));
     }
     await d.driver.destroy(host, s.metadata.uid!);
+    await deleteShelvedImage(d.client, s);
     await setFinalizer(d.client, SERVERS, s, SERVER_FINALIZER, false);
     written.forget(s);
   }
@@ -230,23 +232,41 @@ export function computeReconciler(d: ComputeManagerDeps) {
         };
       }
       case 'shelve': {
-        // After a crash between offloading and recording it, the VM is already gone: done.
+        // Nova's shelve: a snapshot Image '<name>-shelved' (unshelve boots from it), then off.
+        // After a crash between offloading and recording it, the VM is already gone: done; after
+        // one between the snapshot and the record, the snapshot made then is reused.
         const present = (await d.driver.listInstances(host)).includes(uuid);
-        if (present) await run(() => d.driver.snapshot(host, uuid, `${s.spec.name}-shelved`));
+        let snapshot = shelvedSnapshot(s);
+        if (present && !snapshot && d.driver.capabilities.has('snapshot')) {
+          await run(async () => {
+            const name = `${s.spec.name}-shelved`;
+            const made = await d.driver.snapshot(host, uuid, name);
+            snapshot = await d.createSnapshotImage(s, name, {}, made.size, made.checksum, made.nodePath);
+          });
+        }
         if (present) await run(() => d.driver.powerOff(host, uuid));
-        if (d.shelvedOffloadTime() !== 0) return idle('shelved', 'shutdown');
-        return offloaded();
+        const next = d.shelvedOffloadTime() !== 0 ? idle('shelved', 'shutdown') : await offloaded();
+        return snapshot ? { ...next, shelvedImageId: snapshot.metadata.uid! } : next;
       }
       case 'shelveOffload':
         return offloaded();
       case 'unshelve': {
+        // Unshelved from the shelve's snapshot (the server keeps naming its original image), which
+        // is then deleted; a snapshot that is gone leaves the original image to boot from.
+        const snapshot = d.images().find((i) => i.metadata.uid === st.shelvedImageId);
+        let next: ServerStatus;
         if (m?.kind === 'unshelve') {
           const to = m.destHost!;
-          await run(() => d.driver.spawn({ ...instanceOf(s), host: to }));
-          return { ...moved(to, 'active', 'running'), launchedAt: nowIso() };
+          const from = snapshot ? { imageRef: snapshot.metadata.uid } : {};
+          await run(() => d.driver.spawn({ ...instanceOf(s), host: to, ...from }));
+          next = { ...moved(to, 'active', 'running'), launchedAt: nowIso() };
+        } else {
+          await run(() => d.driver.powerOn(host, uuid));
+          next = idle('active', 'running');
         }
-        await run(() => d.driver.powerOn(host, uuid));
-        return idle('active', 'running');
+        await run(() => deleteShelvedImage(d.client, s));
+        delete next.shelvedImageId;
+        return next;
       }
       case 'consoleOutput':
         await run(async () => {
@@ -283,6 +303,18 @@ export function computeReconciler(d: ComputeManagerDeps) {
       next.hostId = '';
       return next;
     }
+  }
+
+  /** The snapshot a shelve of this server made, if it is recorded or was made before a crash. */
+  function shelvedSnapshot(s: Server): Image | undefined {
+    const name = `${s.spec.name}-shelved`;
+    return d
+      .images()
+      .find(
+        (i) =>
+          i.metadata.uid === s.status?.shelvedImageId ||
+          (i.spec.name === name && i.spec.properties?.instance_uuid === s.metadata.uid),
+      );
   }
 
   function simpleStep(host: string, uuid: string, act: ServerAction): Promise<void> {
@@ -436,9 +468,15 @@ export async function sweepOrphans(d: ComputeManagerDeps): Promise<string[]> {
   return destroyed;
 }
 
+/** Uploads a snapshot file as a queued Image's data (the libvirt agent: to the gateway's store). */
+export type SnapshotUpload = (image: Image, file: string) => Promise<void>;
+
 /**
  * The Image a createImage action makes (Nova's snapshot): private to the server's project,
  * its properties naming the server and the image it was built from, active once uploaded.
+ * With `upload`, the node-local file goes to the image store (which makes the Image active) and
+ * is removed; a failed upload deletes the Image (Nova deletes a failed snapshot's image).
+ * Without, the Image names the file (source.nodePath) and is active at once.
  */
 export async function createSnapshotImage(
   client: KubeClient,
@@ -448,7 +486,9 @@ export async function createSnapshotImage(
   size: number,
   checksum: string,
   nodePath?: string,
-): Promise<void> {
+  upload?: SnapshotUpload,
+): Promise<Image> {
+  const uploading = upload !== undefined && nodePath !== undefined;
   const image = await client.create<Image>(collectionPath(IMAGES), {
     apiVersion: API_VERSION,
     kind: 'Image',
@@ -469,10 +509,22 @@ export async function createSnapshotImage(
         instance_uuid: server.metadata.uid!,
         ...(server.status?.image?.id ? { base_image_ref: server.status.image.id } : {}),
       },
-      ...(nodePath ? { source: { nodePath } } : {}),
+      ...(nodePath && !uploading ? { source: { nodePath } } : {}),
     },
   } as Image);
+  if (uploading) {
+    try {
+      await upload(image, nodePath);
+    } catch (err) {
+      await client.delete(objectPath(IMAGES, image.metadata.name!)).catch(() => undefined);
+      throw err;
+    } finally {
+      await rm(nodePath, { force: true });
+    }
+    return image;
+  }
   await replaceStatus(client, IMAGES, image, { phase: 'active', size, checksum });
+  return image;
 }
 
 /** Renews each served host's heartbeat Lease (Nova's service report, every report_interval). */

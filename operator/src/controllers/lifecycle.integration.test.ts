@@ -1,7 +1,7 @@
 // Soft delete and its timers, auto-confirm, evacuate, live migration, shelve offload: the server
 // lifecycle beyond single-host actions, on the real apiserver with the fake driver.
 import { expect } from 'chai';
-import type { Server, ServerAction, ServerActionName } from '../api/v1alpha1/index.ts';
+import type { Image, Server, ServerAction, ServerActionName } from '../api/v1alpha1/index.ts';
 import { type KubeClient, isNotFound } from '../kube/client.ts';
 import { collectionPath, objectPath } from '../kube/resources.ts';
 import {
@@ -16,7 +16,7 @@ import {
 } from '../../../e2e/harness/fixtures.ts';
 import { type OperatorSuite, startOperatorSuite } from '../../../e2e/harness/suite.ts';
 import { COMPUTE_HOSTS } from './computehost.ts';
-import { SERVERS } from './server.ts';
+import { IMAGES, SERVERS } from './server.ts';
 import { SERVER_ACTIONS } from './serveraction.ts';
 
 const NS = 'life';
@@ -161,14 +161,39 @@ describe('Lifecycle: soft delete, auto-confirm, evacuate, live migration, shelve
     expect(await suite.operator.fakeDriver!.powerState(target, before.metadata.uid!)).to.equal('running');
   });
 
-  it('shelving offloads at once (shelved_offload_time 0); unshelving places it again through the scheduler', async () => {
+  const imageById = async (id: string) =>
+    (await client.list<Image>(collectionPath(IMAGES))).items.find((i) => i.metadata.uid === id);
+
+  it("shelving snapshots to '<name>-shelved' and offloads at once (shelved_offload_time 0); unshelving places it again through the scheduler and deletes the snapshot", async () => {
     await act(client, 'shelf', 'shelve');
     const offloaded = await settled(client, 'shelf', 'SHELVED_OFFLOADED');
     expect(offloaded.status!.host).to.equal(undefined);
+    const snapshot = await imageById(offloaded.status!.shelvedImageId!);
+    expect(snapshot?.spec.name).to.equal('shelf-shelved');
+    expect(snapshot?.spec.properties).to.include({
+      image_type: 'snapshot',
+      instance_uuid: offloaded.metadata.uid,
+    });
+    expect(snapshot?.spec.owner).to.equal(NS);
     expect((await act(client, 'shelf', 'unshelve')).status!.phase).to.equal('Succeeded');
     const back = await settled(client, 'shelf', 'ACTIVE');
     expect(back.status!.host).to.be.a('string');
+    expect(back.status!.shelvedImageId).to.equal(undefined);
+    expect(back.status!.image!.name).to.equal('tiny'); // the server still names its own image
     expect(await suite.operator.fakeDriver!.listInstances(back.status!.host!)).to.include(back.metadata.uid);
+    await eventually('the shelve snapshot deleted', async () => !(await imageById(snapshot!.metadata.uid!)));
+  });
+
+  it("deleting a shelved-offloaded server deletes its shelve snapshot (Nova's compute API _delete)", async () => {
+    await createServer(client, NS, serverManifest('shelf-gone', 'f.one', 'tiny'));
+    await settled(client, 'shelf-gone', 'ACTIVE');
+    await act(client, 'shelf-gone', 'shelve');
+    const offloaded = await settled(client, 'shelf-gone', 'SHELVED_OFFLOADED');
+    const id = offloaded.status!.shelvedImageId!;
+    expect(await imageById(id)).to.not.equal(undefined);
+    await client.delete(objectPath(SERVERS, 'shelf-gone', NS));
+    await eventually('shelf-gone deleted', () => gone(client, 'shelf-gone'));
+    expect(await imageById(id)).to.equal(undefined);
   });
 
   it('forceDelete deletes at once, even with reclaim_instance_interval set', async () => {

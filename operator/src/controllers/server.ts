@@ -24,7 +24,7 @@ import {
 import { type KubeClient, isNotFound } from '../kube/client.ts';
 import type { ComputeConfig } from '../config.ts';
 import type { ReconcileResult } from '../runtime/controller.ts';
-import { kovaResource, objectPath } from '../kube/resources.ts';
+import { collectionPath, kovaResource, objectPath } from '../kube/resources.ts';
 import { hasFinalizer, replaceStatus, setFinalizer } from '../kube/writes.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { EventRecorder } from '../runtime/events.ts';
@@ -84,6 +84,7 @@ export function serverReconciler(d: ServerControllerDeps) {
           `compute host ${host} is down: deleted locally`,
         );
       }
+      await deleteShelvedImage(d.client, server);
       await setFinalizer(d.client, SERVERS, server, SERVER_FINALIZER, false);
       written.forget(server);
       return;
@@ -167,3 +168,18 @@ export function serversAwaiting(servers: Informer<Server>, match: (s: Server) =>
 
 export const FLAVORS = kovaResource(FlavorKind);
 export const IMAGES = kovaResource(ImageKind);
+
+/**
+ * Deletes the snapshot a shelve made (compute API _delete and unshelve: Nova deletes it with the
+ * server, and once the server is unshelved). Gone already is fine.
+ */
+export async function deleteShelvedImage(client: KubeClient, server: Server): Promise<void> {
+  const id = server.status?.shelvedImageId;
+  if (!id) return;
+  const images = await client.list<Image>(collectionPath(IMAGES));
+  const image = images.items.find((i) => i.metadata.uid === id);
+  if (image)
+    await client
+      .delete(objectPath(IMAGES, image.metadata.name!))
+      .catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+}

@@ -26,10 +26,16 @@ import { replaceStatus } from '../kube/writes.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import type { Informer } from '../runtime/informer.ts';
+import type { ReconcileResult } from '../runtime/controller.ts';
 import { WriteTracker } from '../runtime/writetracker.ts';
 import { SERVERS, writeServerStatus } from './server.ts';
 
 export const SERVER_ACTIONS = kovaResource(ServerActionKind);
+/**
+ * The uid of the server a record is about: a deleted server's log is found by it (its name may
+ * be taken again), and the records of a server gone for deletedServerActionsRetention removed.
+ */
+export const SERVER_UID_LABEL = 'compute.kova.io/server-uid';
 
 type ActionStatus = NonNullable<ServerAction['status']>;
 type ServerStatus = NonNullable<Server['status']>;
@@ -106,6 +112,8 @@ export interface ServerActionDeps {
   flavors: Informer<Flavor>;
   /** Nova's [DEFAULT] reclaim_instance_interval, in seconds (0: deletes are immediate). */
   reclaimInstanceInterval: () => number;
+  /** How long a deleted server's records are kept, in seconds (config deletedServerActionsRetention). */
+  deletedServerActionsRetention: () => number;
   actions: Informer<ServerAction>;
   computeHosts: Informer<ComputeHost>;
   events: EventRecorder;
@@ -135,7 +143,11 @@ export async function recordAction(
     .create(collectionPath(SERVER_ACTIONS, server.metadata.namespace), {
       apiVersion: API_VERSION,
       kind: 'ServerAction',
-      metadata: { name, namespace: server.metadata.namespace },
+      metadata: {
+        name,
+        namespace: server.metadata.namespace,
+        labels: { [SERVER_UID_LABEL]: server.metadata.uid! },
+      },
       spec: {
         server: server.metadata.name,
         action,
@@ -300,10 +312,34 @@ export function serverActionReconciler(d: ServerActionDeps) {
     return record?.status?.phase === 'Succeeded' || record?.status?.phase === 'Failed';
   }
 
-  return async (key: string): Promise<void> => {
+  /**
+   * A finished record of a server that no longer exists stays readable (os-instance-actions of a
+   * deleted server) for the retention after the server's last record finished, then goes. A
+   * server that went without a delete through Nova's API (a create the gateway's quota recheck
+   * undid) leaves no log: its records go at once, including one written after it went.
+   */
+  async function expire(act: ServerAction): Promise<ReconcileResult | void> {
+    const uid = act.metadata.labels?.[SERVER_UID_LABEL];
+    const ns = act.metadata.namespace!;
+    if (!uid || d.servers.get(`${ns}/${act.spec.server}`)?.metadata.uid === uid) return;
+    const records = d.actions
+      .list()
+      .filter((a) => a.metadata.namespace === ns && a.metadata.labels?.[SERVER_UID_LABEL] === uid);
+    const deleted = records.some((a) => a.spec.action === 'delete' || a.spec.action === 'forceDelete');
+    const last = Math.max(
+      ...records.map((a) => Date.parse(a.status?.finishTime ?? a.metadata.creationTimestamp ?? '') || 0),
+    );
+    const due = deleted ? last + d.deletedServerActionsRetention() * 1000 : 0;
+    if (d.clock.now() < due) return { requeueAfterMs: due - d.clock.now() };
+    await d.client
+      .delete(objectPath(SERVER_ACTIONS, act.metadata.name!, ns))
+      .catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+  }
+
+  return async (key: string): Promise<ReconcileResult | void> => {
     const act = d.actions.get(key);
     if (!act || written.isStale(act)) return;
-    if (act.status?.phase === 'Succeeded' || act.status?.phase === 'Failed') return;
+    if (act.status?.phase === 'Succeeded' || act.status?.phase === 'Failed') return expire(act);
     if (act.status?.phase === 'Running') return; // the compute manager finishes it
     const server = d.servers.get(`${act.metadata.namespace}/${act.spec.server}`);
     if (!server) return fail(act, `Instance ${act.spec.server} could not be found.`);
@@ -383,15 +419,18 @@ export function serverActionReconciler(d: ServerActionDeps) {
   };
 }
 
-/** Keys of the pending actions of a server (to look at again when the server changes). */
-export function actionsOf(actions: Informer<ServerAction>, s: Server): string[] {
+/**
+ * Keys of the pending actions of a server (to look at again when the server changes), and all of
+ * its records once it is gone (their retention starts).
+ */
+export function actionsOf(actions: Informer<ServerAction>, s: Server, gone = false): string[] {
   return actions
     .list()
     .filter(
       (a) =>
         a.metadata.namespace === s.metadata.namespace &&
         a.spec.server === s.metadata.name &&
-        !a.status?.phase,
+        (gone || !a.status?.phase),
     )
     .map((a) => `${a.metadata.namespace}/${a.metadata.name}`);
 }

@@ -188,8 +188,12 @@ export class KubeClient {
     let cont: string | undefined;
     let resourceVersion: string | undefined;
     do {
+      // A continue token carries the list's revision: the apiserver refuses it with another one.
+      const pageQuery = cont
+        ? { ...query, resourceVersion: undefined, resourceVersionMatch: undefined }
+        : query;
       const page = await this.get<KubeList<T>>(path, {
-        query: { ...query, limit: pageSize, continue: cont },
+        query: { ...pageQuery, limit: pageSize, continue: cont },
       });
       items.push(...page.items);
       cont = page.metadata.continue || undefined;

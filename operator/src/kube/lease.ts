@@ -16,3 +16,6 @@ export interface Lease extends KubeObject {
 
 /** Kubernetes MicroTime for a clock reading in milliseconds. */
 export const microTime = (ms: number): string => new Date(ms).toISOString().replace(/Z$/, '000Z');
+
+/** The operator's leader-election Lease (in its namespace): the leader runs the controllers. */
+export const LEADER_LEASE = 'kova-operator';

@@ -100,6 +100,13 @@ export const ImageSpec = Type.Object({
         'Image properties: hw_* (hw_disk_bus, hw_firmware_type, ...), os_* (os_distro), architecture, ...',
     }),
   ),
+  members: Type.Optional(
+    map(stringEnum(['pending', 'accepted', 'rejected'] as const), {
+      maxProperties: 128,
+      description:
+        "Glance's image members of a shared image: project id → the member's status (pending until the member accepts or rejects it).",
+    }),
+  ),
   source: Type.Optional(ImageSource),
 });
 

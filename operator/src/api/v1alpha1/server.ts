@@ -268,6 +268,12 @@ export const ServerStatus = Type.Object({
       description: 'When it was soft-deleted (reclaimed after reclaim_instance_interval).',
     }),
   ),
+  shelvedImageId: Type.Optional(
+    Type.String({
+      description:
+        "The snapshot Image a shelve made (Nova's shelved_image_id): unshelve boots from it, then it is deleted, as it is with the server.",
+    }),
+  ),
   action: Type.Optional(
     Type.Object(
       {

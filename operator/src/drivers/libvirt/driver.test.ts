@@ -212,6 +212,20 @@ describe('libvirt driver on an in-memory libvirt', () => {
     expect(diag.memory_details.used).to.equal(128);
   });
 
+  it("a server whose image was deleted (Glance allows it) still hard-reboots with the build's kernel, which the cache keeps", async () => {
+    const d = driver();
+    await d.spawn(instance());
+    const kernelLine = /<kernel>[^<]+<\/kernel>/.exec(await libvirt.dumpXml(NAME))?.[0];
+    expect(kernelLine).to.match(/_base\/[0-9a-f]{40}/);
+    images = []; // both Images deleted
+    await d.reboot('node-a', UUID, 'HARD');
+    expect(libvirt.calls.slice(-2)).to.deep.equal([`define ${NAME}`, `start ${NAME}`]);
+    expect(/<kernel>[^<]+<\/kernel>/.exec(await libvirt.dumpXml(NAME))?.[0]).to.equal(kernelLine);
+    const old = new Date(Date.now() - 2 * 3600_000);
+    for (const b of readdirSync(d.cache.dir)) utimesSync(join(d.cache.dir, b), old, old);
+    expect(await d.cache.cleanup(await d.basesInUse(), 3600)).to.deep.equal([]);
+  });
+
   it('image cache clean-up removes bases no instance uses once old enough', async () => {
     const d = driver();
     await d.spawn(instance());

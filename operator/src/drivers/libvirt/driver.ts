@@ -58,6 +58,12 @@ export interface LibvirtDriverOptions {
 interface InstanceRecord {
   instance: Instance;
   rescueImageRef?: string;
+  /**
+   * The image as it was at build (Nova keeps image_meta in the instance's system_metadata): its
+   * properties and its kernel and ramdisk in the cache, so the domain can be defined again (hard
+   * reboot, resize, ...) after the Image was deleted, and the cache keeps those files.
+   */
+  image?: { properties: Record<string, string>; kernel?: string; ramdisk?: string };
 }
 
 /** A stable MAC per instance, with OpenStack's fa:16:3e prefix. */
@@ -218,8 +224,19 @@ export class LibvirtDriver implements VirtDriver {
         }),
       );
     }
-    await this.writeRecord(instance.uuid, { instance });
-    await this.o.libvirt.define(await this.xml({ instance }));
+    const properties = image.spec.properties ?? {};
+    const part = async (key: string) => {
+      const img = properties[key] ? this.o.image(properties[key]) : undefined;
+      return img ? (await this.cache.fetch(img)).path : undefined;
+    };
+    const kernel = await part('kernel_id');
+    const ramdisk = await part('ramdisk_id');
+    const rec: InstanceRecord = {
+      instance,
+      image: { properties, ...(kernel ? { kernel } : {}), ...(ramdisk ? { ramdisk } : {}) },
+    };
+    await this.writeRecord(instance.uuid, rec);
+    await this.o.libvirt.define(await this.xml(rec));
   }
 
   /** The domain XML of a recorded instance (its kernel and ramdisk fetched into the cache). */
@@ -227,7 +244,8 @@ export class LibvirtDriver implements VirtDriver {
     const { instance } = rec;
     const dir = this.instanceDir(instance.uuid);
     const image = instance.imageRef ? this.o.image(instance.imageRef) : undefined;
-    const props = image?.spec.properties ?? {};
+    const saved = rec.image;
+    const props = image?.spec.properties ?? saved?.properties ?? {};
     const exists = async (p: string) => (await stat(p).catch(() => undefined)) !== undefined;
     const overlay = async (path: string): Promise<DiskFile> => {
       const base = await this.backingOf(path);
@@ -237,7 +255,12 @@ export class LibvirtDriver implements VirtDriver {
       const part = async (key: string) => {
         if (!p[key]) return undefined;
         const img = this.o.image(p[key]);
-        if (!img) throw new BuildFailure(`image ${p[key]} (${key}) could not be found`);
+        if (!img) {
+          // Deleted since the build: the cached copy recorded then (Glance deletes images in use).
+          const cached = p === props ? saved?.[key === 'kernel_id' ? 'kernel' : 'ramdisk'] : undefined;
+          if (cached && (await exists(cached))) return cached;
+          throw new BuildFailure(`image ${p[key]} (${key}) could not be found`);
+        }
         return (await this.cache.fetch(img)).path;
       };
       return { kernel: await part('kernel_id'), ramdisk: await part('ramdisk_id') };
@@ -443,7 +466,8 @@ export class LibvirtDriver implements VirtDriver {
     await this.op('unrescue', host, uuid, async (name, dom) => {
       const rec = await this.record(uuid);
       if (rec.rescueImageRef === undefined) return;
-      await this.writeRecord(uuid, { instance: rec.instance });
+      const { rescueImageRef: _, ...unrescued } = rec;
+      await this.writeRecord(uuid, unrescued);
       await this.hardReboot(uuid, name, dom);
       await rm(join(this.instanceDir(uuid), 'disk.rescue'), { force: true });
     });
@@ -605,6 +629,9 @@ export class LibvirtDriver implements VirtDriver {
           const part = image.spec.properties?.[k] && this.o.image(image.spec.properties[k]);
           if (part) used.add(this.cache.baseName(part));
         }
+      }
+      for (const file of [rec?.image?.kernel, rec?.image?.ramdisk]) {
+        if (file) used.add(file.split('/').pop()!);
       }
       for (const disk of ['disk', 'disk.rescue']) {
         const b = await this.backingOf(join(this.instanceDir(uuid), disk)).catch(() => undefined);
