@@ -1,7 +1,7 @@
 // Nova's deprecated proxy APIs (capped at 2.35; image metadata at 2.38), answered from what Kova has:
 // - images and image metadata: Kova's Image objects (the Glance data image/images.ts serves),
-//   through Nova's image view (views/images.py); deletes and metadata writes go to the Image
-//   object as the user, so RBAC decides as Glance's policy would.
+//   through Nova's image view (views/images.py); deletes and metadata writes are Glance calls
+//   with the user's token, as Nova makes them (Glance's policy, owner rule and image store).
 // - Kova has no Neutron, Cinder or Ironic behind these routes: networks, floating IPs and their
 //   pools, security groups, volumes, snapshots and baremetal nodes are empty collections; a show or
 //   delete is Nova's 404 for an unknown id; a create is the 4xx Nova gives when the service has
@@ -10,7 +10,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Image } from '../../../operator/src/api/v1alpha1/image.ts';
 import { IMAGES } from '../../../operator/src/controllers/server.ts';
-import { objectPath } from '../../../operator/src/kube/resources.ts';
 import { onlyIn } from '../admin/hosts.ts';
 import { baseUrl } from '../app.ts';
 import {
@@ -20,7 +19,6 @@ import {
   type PolicyRule,
   type Principal,
   enforce,
-  kubeError,
   principalOf,
 } from '../context.ts';
 import { ApiError, NOT_FOUND_MESSAGE } from '../errors.ts';
@@ -152,26 +150,42 @@ export function registerProxies(app: FastifyInstance, ctx: GatewayContext): void
     );
     return { images: views, ...(links.length ? { images_links: links } : {}) };
   }
-  /** Writes the image's properties as the user (Glance's image update with purge_props). */
-  async function writeProperties(
-    p: Principal,
-    img: Image,
-    properties: Record<string, string>,
-  ): Promise<void> {
-    try {
-      const path = objectPath(IMAGES, img.metadata.name!);
-      const written = await ctx.clientFor(p).patch<Image>(
-        path,
-        [
-          { op: 'test', path: '/metadata/resourceVersion', value: img.metadata.resourceVersion },
-          { op: 'add', path: '/spec/properties', value: properties },
-        ],
-        'json',
-      );
-      await (await images(p)).observe(written);
-    } catch (e) {
-      kubeError(e, 'image:update', 'Image not found.', 'Image not found.');
-    }
+  /**
+   * Nova's proxy calls Glance: the writes go to the gateway's own Glance routes with the user's
+   * token (Glance's owner rule, protected images, the image store), and Glance's refusals become
+   * Nova's answers (ImageNotFound: 404 "Image not found."; ImageNotAuthorized: 403).
+   */
+  async function glance(request: FastifyRequest, method: 'DELETE' | 'PATCH', id: string, payload?: unknown) {
+    const res = await request.server.inject({
+      method,
+      url: `${IMAGE_PREFIX}/v2/images/${encodeURIComponent(id)}`,
+      headers: {
+        'x-auth-token': principalOf(request).token,
+        ...(payload ? { 'content-type': 'application/openstack-images-v2.1-json-patch' } : {}),
+      },
+      ...(payload ? { payload: JSON.stringify(payload) } : {}),
+    });
+    if (res.statusCode < 300) return;
+    if (res.statusCode === 404) throw new ApiError(404, 'Image not found.');
+    if (res.statusCode === 403 && method === 'DELETE')
+      throw new ApiError(403, 'You are not allowed to delete the image.');
+    // Glance's own text ("403 Forbidden\n\n<message>\n\n   "): its message line.
+    const message = res.body.split('\n').find((l, i) => i > 0 && l.trim()) ?? res.statusMessage;
+    throw new ApiError(res.statusCode, message.trim());
+  }
+  /** image_api.update with purge_props: the JSON patch from the image's properties to these. */
+  async function writeProperties(request: FastifyRequest, img: Image, properties: Record<string, string>) {
+    const before = (img.spec.properties ?? {}) as Record<string, unknown>;
+    const pointer = (k: string) => '/' + k.replace(/~/g, '~0').replace(/\//g, '~1');
+    const ops = [
+      ...Object.keys(before)
+        .filter((k) => !(k in properties))
+        .map((k) => ({ op: 'remove', path: pointer(k) })),
+      ...Object.entries(properties)
+        .filter(([k, v]) => before[k] !== v)
+        .map(([k, v]) => ({ op: k in before ? 'replace' : 'add', path: pointer(k), value: v })),
+    ];
+    if (ops.length) await glance(request, 'PATCH', img.metadata.uid!, ops);
   }
 
   app.get(`${P}/images`, async (request) => listImages(request, false));
@@ -182,16 +196,7 @@ export function registerProxies(app: FastifyInstance, ctx: GatewayContext): void
   });
   app.delete(`${P}/images/:id`, async (request: IdReq, reply: FastifyReply) => {
     upTo(request, MAX_PROXY);
-    const p = principalOf(request);
-    const img = await findImage(p, request.params.id);
-    if (img.spec.protected) throw new ApiError(403, 'You are not allowed to delete the image.');
-    try {
-      await ctx.clientFor(p).delete(objectPath(IMAGES, img.metadata.name!));
-    } catch (e) {
-      if (e instanceof Error && 'code' in e && e.code === 403)
-        throw new ApiError(403, 'You are not allowed to delete the image.');
-      kubeError(e, 'image:delete', 'Image not found.');
-    }
+    await glance(request, 'DELETE', request.params.id);
     return reply.code(204).send();
   });
 
@@ -212,7 +217,7 @@ export function registerProxies(app: FastifyInstance, ctx: GatewayContext): void
     const p = principalOf(request);
     const img = await findImage(p, request.params.image_id);
     const metadata = { ...props(img), ...(request.body as { metadata: Record<string, string> }).metadata };
-    await writeProperties(p, img, metadata);
+    await writeProperties(request, img, metadata);
     return { metadata };
   });
   app.put(`${P}/images/:image_id/metadata`, async (request: IdReq) => {
@@ -221,7 +226,7 @@ export function registerProxies(app: FastifyInstance, ctx: GatewayContext): void
     const p = principalOf(request);
     const img = await findImage(p, request.params.image_id);
     const metadata = (request.body as { metadata: Record<string, string> }).metadata;
-    await writeProperties(p, img, metadata);
+    await writeProperties(request, img, metadata);
     return { metadata };
   });
   app.put(`${P}/images/:image_id/metadata/:id`, async (request: IdReq) => {
@@ -232,7 +237,7 @@ export function registerProxies(app: FastifyInstance, ctx: GatewayContext): void
     if (!Object.hasOwn(meta, key)) throw new ApiError(400, 'Request body and URI mismatch');
     const p = principalOf(request);
     const img = await findImage(p, request.params.image_id);
-    await writeProperties(p, img, { ...props(img), [key]: meta[key]! });
+    await writeProperties(request, img, { ...props(img), [key]: meta[key]! });
     return { meta };
   });
   app.delete(`${P}/images/:image_id/metadata/:id`, async (request: IdReq, reply: FastifyReply) => {
@@ -241,7 +246,7 @@ export function registerProxies(app: FastifyInstance, ctx: GatewayContext): void
     const img = await findImage(p, request.params.image_id);
     const { [request.params.id]: removed, ...rest } = props(img);
     if (removed === undefined) throw new ApiError(404, 'Invalid metadata key');
-    await writeProperties(p, img, rest);
+    await writeProperties(request, img, rest);
     return reply.code(204).send();
   });
 
