@@ -141,7 +141,7 @@ describe('Removed APIs, deprecated proxies and small compute routes (gateway on 
       expect((await call('GET', `/images/${imageId}/metadata`, undefined, '2.39')).status).to.equal(404);
     });
 
-    it('a member may not change a public image (Glance's 403), the Image unchanged', async () => {
+    it("a member may not change a public image (Glance's 403), the Image unchanged", async () => {
       const res = await call('POST', `/images/${imageId}/metadata`, { metadata: { x: 'y' } }, '2.1', member);
       expect(res.status).to.equal(403);
       expect((await kubeImage(imageId))?.spec.properties).to.not.have.property('x');
