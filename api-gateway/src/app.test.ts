@@ -13,7 +13,7 @@ describe('gateway app (Fastify inject)', () => {
     expect(res.body).to.equal(
       '{"versions":[{"id":"v2.0","status":"SUPPORTED","version":"","min_version":"","updated":"2011-01-21T11:33:21Z",' +
         '"links":[{"rel":"self","href":"http://nova.example:8774/v2/"}]},' +
-        '{"id":"v2.1","status":"CURRENT","version":"2.93","min_version":"2.1","updated":"2013-07-23T11:33:21Z",' +
+        '{"id":"v2.1","status":"CURRENT","version":"2.101","min_version":"2.1","updated":"2013-07-23T11:33:21Z",' +
         '"links":[{"rel":"self","href":"http://nova.example:8774/v2.1/"}]}]}',
     );
     expect(res.headers).to.not.have.property('openstack-api-version');
@@ -43,7 +43,7 @@ describe('gateway app (Fastify inject)', () => {
         version: {
           id: 'v2.1',
           status: 'CURRENT',
-          version: '2.93',
+          version: '2.101',
           min_version: '2.1',
           updated: '2013-07-23T11:33:21Z',
           links: [
@@ -77,7 +77,7 @@ describe('gateway app (Fastify inject)', () => {
     });
   });
 
-  it('OpenStack-API-Version: compute latest negotiates 2.93 and stores it on the request', async () => {
+  it('OpenStack-API-Version: compute latest negotiates 2.101 and stores it on the request', async () => {
     let seen = '';
     const local = buildApp();
     local.get('/v2.1/probe', async (request) => {
@@ -89,9 +89,9 @@ describe('gateway app (Fastify inject)', () => {
       headers: { 'openstack-api-version': 'compute latest' },
     });
     await local.close();
-    expect(seen).to.equal('2.93');
-    expect(res.headers['openstack-api-version']).to.equal('compute 2.93');
-    expect(res.headers['x-openstack-nova-api-version']).to.equal('2.93');
+    expect(seen).to.equal('2.101');
+    expect(res.headers['openstack-api-version']).to.equal('compute 2.101');
+    expect(res.headers['x-openstack-nova-api-version']).to.equal('2.101');
   });
 
   it('a 404 under /v2.1 is an itemNotFound fault that still carries the version headers', async () => {
@@ -118,7 +118,7 @@ describe('gateway app (Fastify inject)', () => {
     const res = await app.inject({ url: '/v2.1/', headers: { 'openstack-api-version': 'compute 2.200' } });
     expect(res.statusCode).to.equal(406);
     expect(res.body).to.equal(
-      '{"computeFault":{"code":406,"message":"Version 2.200 is not supported by the API. Minimum is 2.1 and maximum is 2.93."}}',
+      '{"computeFault":{"code":406,"message":"Version 2.200 is not supported by the API. Minimum is 2.1 and maximum is 2.101."}}',
     );
     expect(res.headers['openstack-api-version']).to.equal('compute 2.200');
     expect(res.headers['x-openstack-request-id']).to.match(/^req-/);

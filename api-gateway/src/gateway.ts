@@ -39,6 +39,9 @@ import { recoverImageStore } from './image/writes.ts';
 import { registerServers } from './servers/routes.ts';
 import { aliasVolumesBoot, registerVolumesBoot } from './servers/volumesboot.ts';
 import { registerAdmin } from './admin/routes.ts';
+import { registerExtensions } from './compute/extensions.ts';
+import { registerProxies } from './compute/proxies.ts';
+import { registerRemoved } from './compute/removed.ts';
 import { validateToken } from './identity/auth.ts';
 import { KeystoneError, TOKEN_TTL_MS, registerIdentity } from './identity/keystone.ts';
 import { ensureRbac } from './identity/rbac.ts';
@@ -56,6 +59,9 @@ export const ROUTE_MODULES: RouteModule[] = [
   registerServerGroups,
   registerQuotas,
   registerAdmin,
+  registerExtensions,
+  registerProxies,
+  registerRemoved,
   registerUsage,
   registerAuditLog,
 ];

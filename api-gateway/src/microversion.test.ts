@@ -62,9 +62,9 @@ describe('APIVersionRequest', () => {
     expect(v.matches()).to.equal(true);
   });
 
-  it('MIN is 2.1 and MAX is 2.93 (Zed)', () => {
+  it('MIN is 2.1 and MAX is 2.101 (Zed 2.93 and master up to 2.101)', () => {
     expect(`${MIN_VERSION}`).to.equal('2.1');
-    expect(`${MAX_VERSION}`).to.equal('2.93');
+    expect(`${MAX_VERSION}`).to.equal('2.101');
   });
 });
 
@@ -77,12 +77,12 @@ describe('negotiate (Request.set_api_version_request)', () => {
     expect(negotiate({ 'openstack-api-version': 'compute 2.53' }).toString()).to.equal('2.53');
   });
 
-  it('OpenStack-API-Version: compute latest negotiates 2.93', () => {
-    expect(negotiate({ 'openstack-api-version': 'compute latest' }).toString()).to.equal('2.93');
+  it('OpenStack-API-Version: compute latest negotiates 2.101', () => {
+    expect(negotiate({ 'openstack-api-version': 'compute latest' }).toString()).to.equal('2.101');
   });
 
-  it('X-OpenStack-Nova-API-Version: latest negotiates 2.93', () => {
-    expect(negotiate({ 'x-openstack-nova-api-version': 'latest' }).toString()).to.equal('2.93');
+  it('X-OpenStack-Nova-API-Version: latest negotiates 2.101', () => {
+    expect(negotiate({ 'x-openstack-nova-api-version': 'latest' }).toString()).to.equal('2.101');
   });
 
   it('"Latest" is case-sensitive and is a malformed version (400)', () => {
@@ -134,18 +134,18 @@ describe('negotiate (Request.set_api_version_request)', () => {
     const e = negotiateError({ 'openstack-api-version': 'compute 2.200' });
     expect(e.code).to.equal(406);
     expect(e.message).to.equal(
-      'Version 2.200 is not supported by the API. Minimum is 2.1 and maximum is 2.93.',
+      'Version 2.200 is not supported by the API. Minimum is 2.1 and maximum is 2.101.',
     );
     expect(e.headers['OpenStack-API-Version']).to.equal('compute 2.200');
     expect(negotiateError({ 'x-openstack-nova-api-version': '2.0' }).code).to.equal(406);
     expect(negotiateError({ 'x-openstack-nova-api-version': '3.0' }).code).to.equal(406);
-    expect(negotiateError({ 'x-openstack-nova-api-version': '2.94' }).code).to.equal(406);
+    expect(negotiateError({ 'x-openstack-nova-api-version': '2.102' }).code).to.equal(406);
   });
 
   it('huge versions are compared and echoed exactly, like Python ints', () => {
     const e = negotiateError({ 'x-openstack-nova-api-version': '2.99999999999999999999' });
     expect(e.message).to.equal(
-      'Version 2.99999999999999999999 is not supported by the API. Minimum is 2.1 and maximum is 2.93.',
+      'Version 2.99999999999999999999 is not supported by the API. Minimum is 2.1 and maximum is 2.101.',
     );
   });
 

@@ -55,7 +55,10 @@ export class APIVersionRequest {
 }
 
 export const MIN_VERSION = new APIVersionRequest(2, 1);
-export const MAX_VERSION = new APIVersionRequest(2, 93); // Zed's _MAX_API_VERSION
+// Zed's 2.93 and Nova master's 2.94-2.101 (FQDN hostnames, evacuate to stopped, pinned_availability_zone,
+// server shares, image properties and scheduler hints in the server, the spice-direct console type;
+// 2.101's body-less 202 for a volume attach never shows: without Cinder no attach succeeds).
+export const MAX_VERSION = new APIVersionRequest(2, 101);
 /** With no version header Nova serves the minimum, 2.1 (DEFAULT_API_VERSION). */
 export const DEFAULT_VERSION = MIN_VERSION;
 
@@ -90,7 +93,7 @@ export function requestedVersionString(headers: HeaderBag): string | undefined {
 
 /**
  * Negotiates the request's microversion like Request.set_api_version_request:
- * absent → 2.1, "latest" (exactly, case-sensitive) → 2.93, malformed → 400, out of range → 406.
+ * absent → 2.1, "latest" (exactly, case-sensitive) → MAX_VERSION, malformed → 400, out of range → 406.
  * The 406 error carries the version headers for the requested version: Nova stores the parsed
  * version on the request before range-checking it, so its Fault echoes e.g. "compute 2.200".
  * The 400 carries none (the version stays null there).

@@ -4,7 +4,7 @@ import { choicesDocument, urlJoin, versionDocument, versionsDocument } from './v
 const BASE = 'http://nova.example:8774';
 
 describe('versions documents (compute/versions.py, views/versions.py)', () => {
-  it('GET / lists v2.0 SUPPORTED and v2.1 CURRENT 2.93 with self links only', () => {
+  it('GET / lists v2.0 SUPPORTED and v2.1 CURRENT 2.101 with self links only', () => {
     expect(JSON.stringify(versionsDocument(BASE))).to.equal(
       JSON.stringify({
         versions: [
@@ -19,7 +19,7 @@ describe('versions documents (compute/versions.py, views/versions.py)', () => {
           {
             id: 'v2.1',
             status: 'CURRENT',
-            version: '2.93',
+            version: '2.101',
             min_version: '2.1',
             updated: '2013-07-23T11:33:21Z',
             links: [{ rel: 'self', href: `${BASE}/v2.1/` }],
@@ -35,7 +35,7 @@ describe('versions documents (compute/versions.py, views/versions.py)', () => {
         version: {
           id: 'v2.1',
           status: 'CURRENT',
-          version: '2.93',
+          version: '2.101',
           min_version: '2.1',
           updated: '2013-07-23T11:33:21Z',
           links: [

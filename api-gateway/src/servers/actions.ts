@@ -16,6 +16,7 @@ import {
   type ServerActionName,
 } from '../../../operator/src/api/v1alpha1/index.ts';
 import { FLAVORS, IMAGES, SERVERS } from '../../../operator/src/controllers/server.ts';
+import { gone } from '../compute/removed.ts';
 import { PROJECT_QUOTAS, QUOTA_NAME } from '../../../operator/src/controllers/projectquota.ts';
 import { SERVER_ACTIONS, SERVER_UID_LABEL } from '../../../operator/src/controllers/serveraction.ts';
 import { resolveFlavor, resolveImage } from '../../../operator/src/compute/server.ts';
@@ -176,7 +177,11 @@ export const ACTIONS: Record<string, ActionDef> = {
     }),
   }),
   evacuate: admin('evacuate', 'os_compute_api:os-evacuate', {
-    parameters: (b) => (str(b.host) ? { host: str(b.host) } : {}),
+    // 2.95: the evacuated server is stopped at the destination (target_state STOPPED).
+    parameters: (b, version) => ({
+      ...(str(b.host) ? { host: str(b.host) } : {}),
+      ...(version.compare('2.95') >= 0 ? { targetState: 'stopped' as const } : {}),
+    }),
   }),
   rebuild: member('rebuild', S('rebuild'), {
     parameters: (b) => ({
@@ -260,6 +265,8 @@ export function registerServerActions(
     const principal = principalOf(request);
     const version = request.microversion ?? APIVersionRequest.parse('2.1');
     const key = actionKey(request.body);
+    // admin_actions.py: the nova-network action is removed, before any lookup or policy.
+    if (key === 'resetNetwork') throw gone();
     if (Object.hasOwn(own, key)) return own[key]!(request, reply, version);
     const def = ACTIONS[key];
     if (!def) throw new ApiError(400, `There is no such action: ${key}`);

@@ -87,6 +87,17 @@ describe('action body schemas (nova/api/openstack/compute/schemas)', () => {
     expect(error('2.57', { rebuild: { imageRef: img, user_data: null } })).to.equal(undefined);
     expect(error('2.89', { rebuild: { imageRef: img, hostname: 'web-1' } })).to.contain('Additional');
     expect(error('2.90', { rebuild: { imageRef: img, hostname: 'web-1' } })).to.equal(undefined);
+    // 2.94: an FQDN (Nova's fqdn type: dots and underscores, up to 255 characters).
+    expect(error('2.93', { rebuild: { imageRef: img, hostname: 'web-1.example.com' } })).to.contain(
+      'hostname',
+    );
+    expect(error('2.94', { rebuild: { imageRef: img, hostname: 'web-1.example.com' } })).to.equal(undefined);
+    expect(error('2.94', { rebuild: { imageRef: img, hostname: 'a b' } })).to.contain('hostname');
+  });
+
+  it("evacuate: the 2.68 body is also 2.95's (only the outcome changes: the server ends stopped)", () => {
+    expect(error('2.95', { evacuate: { host: 'node-2' } })).to.equal(undefined);
+    expect(error('2.95', { evacuate: { force: true } })).to.contain('Additional');
   });
 
   it('unshelve: anything until 2.76; {availability_zone} or null from 2.77; host from 2.91', () => {

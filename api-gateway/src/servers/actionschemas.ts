@@ -63,7 +63,7 @@ function rebuild(version: string): Schema {
       items: { type: 'string', minLength: 1 },
     };
   }
-  if (at('2.90')) props.hostname = types.hostname;
+  if (at('2.90')) props.hostname = at('2.94') ? types.fqdn : types.hostname;
   return obj('rebuild', props, { required: ['imageRef'] });
 }
 
@@ -113,7 +113,7 @@ export const ACTION_SCHEMAS: Record<string, Versioned[]> = {
       ),
     },
   ],
-  rebuild: ranges(['2.1', '2.19', '2.54', '2.57', '2.63', '2.90'].map((v) => [v, rebuild(v)])),
+  rebuild: ranges(['2.1', '2.19', '2.54', '2.57', '2.63', '2.90', '2.94'].map((v) => [v, rebuild(v)])),
   createImage: [
     {
       schema: obj('createImage', { name: types.name, metadata: types.metadata }, { required: ['name'] }),

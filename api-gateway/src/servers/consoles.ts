@@ -67,9 +67,18 @@ export const REMOTE_CONSOLE_SCHEMAS = [
   },
   {
     min: '2.8',
+    max: '2.98',
     schema: create(
       ['vnc', 'spice', 'rdp', 'serial', 'mks'],
       ['novnc', 'xvpvnc', 'rdp-html5', 'spice-html5', 'serial', 'webmks'],
+    ),
+  },
+  {
+    // 2.99 (master): the spice-direct type (a direct SPICE connection, its TLS port in the token).
+    min: '2.99',
+    schema: create(
+      ['vnc', 'spice', 'rdp', 'serial', 'mks'],
+      ['novnc', 'xvpvnc', 'rdp-html5', 'spice-html5', 'serial', 'webmks', 'spice-direct'],
     ),
   },
 ];

@@ -40,6 +40,7 @@ import { ApiError } from '../errors.ts';
 import { APIVersionRequest } from '../microversion.ts';
 import { registerServerActions, submitAction } from './actions.ts';
 import { registerInstanceActions } from './instanceactions.ts';
+import { registerServerShares } from './shares.ts';
 import { registerSubresources } from './subresources.ts';
 import { parseListQuery, selectServers } from './query.ts';
 import { validateCreate, validateMetadata, validateMetadataItem, validateUpdate } from './schemas.ts';
@@ -96,10 +97,11 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
 
   /** Everything the view builders need, read from the caches. */
   async function viewContext(request: FastifyRequest, principal: Principal): Promise<ServerViewContext> {
-    const [hosts, aggregates, groups] = await Promise.all([
+    const [hosts, aggregates, groups, images] = await Promise.all([
       caches.get<ComputeHost>(COMPUTE_HOSTS),
       caches.get<Aggregate>(AGGREGATES),
       caches.get<ServerGroup>(SERVER_GROUPS),
+      caches.get<Image>(IMAGES),
     ]);
     // Memoised per request: a page of 1,000 servers asks the same few hosts and projects.
     const zones = new Map<string, string>();
@@ -133,6 +135,7 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
             (g) => g.metadata.namespace === s.metadata.namespace && g.status?.members?.includes(serverId(s)),
           )
           .map((g) => g.metadata.uid ?? ''),
+      imageProperties: (ref) => resolveImage(ref, images.list())?.spec.properties,
     };
   }
 
@@ -477,6 +480,7 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
   const access = { findServer, viewContext, patchServer };
   registerServerActions(app, ctx, access, registerSubresources(app, ctx, access));
   registerInstanceActions(app, ctx, access);
+  registerServerShares(app, ctx, access);
 
   // Addresses (IPsController).
   app.get(`${P}/servers/:id/ips`, async (request: Req) => {

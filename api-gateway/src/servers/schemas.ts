@@ -123,7 +123,8 @@ export function createSchema(version: APIVersionRequest): Schema {
     server.host = types.fqdn;
     server.hypervisor_hostname = types.fqdn;
   }
-  if (at('2.90')) server.hostname = types.hostname;
+  // 2.94: the hostname may be an FQDN.
+  if (at('2.90')) server.hostname = at('2.94') ? types.fqdn : types.hostname;
   return {
     type: 'object',
     properties: {
@@ -141,7 +142,7 @@ export function createSchema(version: APIVersionRequest): Schema {
   };
 }
 
-/** The PUT /servers/{id} schema (update, update_v219, update_v290). */
+/** The PUT /servers/{id} schema (update, update_v219, update_v290, update_v294). */
 export function updateSchema(version: APIVersionRequest): Schema {
   const server: Schema = {
     name: types.name,
@@ -150,7 +151,8 @@ export function updateSchema(version: APIVersionRequest): Schema {
     accessIPv6: { type: 'string', format: 'ipv6' },
   };
   if (version.compare('2.19') >= 0) server.description = types.description;
-  if (version.compare('2.90') >= 0) server.hostname = types.hostname;
+  if (version.compare('2.90') >= 0)
+    server.hostname = version.compare('2.94') >= 0 ? types.fqdn : types.hostname;
   return {
     type: 'object',
     properties: { server: { type: 'object', properties: server, additionalProperties: false } },
@@ -173,8 +175,9 @@ const CREATE_RANGES = [
   '2.67',
   '2.74',
   '2.90',
+  '2.94',
 ];
-const UPDATE_RANGES = ['2.1', '2.19', '2.90'];
+const UPDATE_RANGES = ['2.1', '2.19', '2.90', '2.94'];
 
 type Check = (data: unknown) => void;
 

@@ -123,6 +123,54 @@ describe('server view builders (views/servers.py)', () => {
     }
   });
 
+  it('adds pinned_availability_zone from 2.96: the zone asked for, else null', () => {
+    expect(showView(ctx('2.95'), activeServer())).not.to.have.property('pinned_availability_zone');
+    expect(showView(ctx('2.96'), activeServer()).pinned_availability_zone).to.equal(null);
+    const pinned = showView(ctx('2.96'), activeServer({ availabilityZone: 'az1' }));
+    expect(pinned.pinned_availability_zone).to.equal('az1');
+    // The PUT answer's trimmed view (before 2.75) never reaches 2.96; detail entries have it.
+    const [entry] = detailView(ctx('2.96'), { servers: [activeServer()], maxItems: 1000, query: [] })
+      .servers as Record<string, unknown>[];
+    expect(entry).to.have.property('pinned_availability_zone', null);
+  });
+
+  it("embeds the image's standard properties in image from 2.98, as strings, others left out", () => {
+    const c = {
+      ...ctx('2.98'),
+      imageProperties: (id: string) =>
+        id === 'img-uid'
+          ? { hw_disk_bus: 'virtio', hw_cpu_cores: 2, os_distro: 'cirros', custom_key: 'x' }
+          : undefined,
+    };
+    expect(
+      showView({ ...c, version: APIVersionRequest.parse('2.97') }, activeServer()).image as object,
+    ).to.not.have.property('properties');
+    expect(showView(c, activeServer()).image).to.deep.equal({
+      id: 'img-uid',
+      links: [{ rel: 'bookmark', href: `${BASE}/images/img-uid` }],
+      properties: { hw_disk_bus: 'virtio', hw_cpu_cores: '2', os_distro: 'cirros' },
+    });
+    // An image that is gone: no properties to embed.
+    expect((showView(ctx('2.98'), activeServer()).image as { properties: object }).properties).to.deep.equal(
+      {},
+    );
+  });
+
+  it('adds scheduler_hints from 2.100: each hint a list of strings, the server group as "group"', () => {
+    expect(showView(ctx('2.99'), activeServer())).not.to.have.property('scheduler_hints');
+    expect(showView(ctx('2.100'), activeServer()).scheduler_hints).to.deep.equal({});
+    const s = activeServer({
+      schedulerHints: { same_host: 'a-uuid', different_host: ['b', 'c'], query: 1 },
+      serverGroup: 'g-uuid',
+    });
+    expect(showView(ctx('2.100'), s).scheduler_hints).to.deep.equal({
+      same_host: ['a-uuid'],
+      different_host: ['b', 'c'],
+      query: ['1'],
+      group: ['g-uuid'],
+    });
+  });
+
   it('embeds the flavor from 2.47 with its extra specs', () => {
     expect(showView(ctx('2.47'), activeServer()).flavor).to.deep.equal({
       vcpus: 1,

@@ -9,6 +9,8 @@ import { hostId as novaHostId } from '../../../operator/src/compute/server.ts';
 import { USER_ANNOTATION } from '../../../operator/src/controllers/server.ts';
 import { POWER_STATES, statusFromState } from '../../../operator/src/compute/states.ts';
 import type { APIVersionRequest } from '../microversion.ts';
+import { pyStr } from '../validation.ts';
+import { IMAGE_META_PROPS } from './imagemetaprops.ts';
 
 /** The server's index in its multi-create request (launch_index). */
 export const LAUNCH_INDEX_ANNOTATION = 'compute.kova.io/launch-index';
@@ -42,6 +44,8 @@ export interface ServerViewContext {
   hostZone?: (host: string) => string | undefined;
   /** The uuids of the server groups the server is in (2.71). */
   serverGroups?: (server: Server) => string[];
+  /** The properties of the image with this id or name (2.98), undefined when it is gone. */
+  imageProperties?: (image: string) => Record<string, unknown> | undefined;
 }
 
 type Json = Record<string, unknown>;
@@ -161,7 +165,34 @@ export function addressesOf(s: Server, extended: boolean, hideWhileBuilding = tr
 function imageView(ctx: ServerViewContext, s: Server): Json | string {
   const id = s.status?.image?.id || s.spec.imageRef;
   if (!id) return '';
-  return { id, links: [{ rel: 'bookmark', href: `${ctx.bookmarkUrl}/images/${id}` }] };
+  const image: Json = { id, links: [{ rel: 'bookmark', href: `${ctx.bookmarkUrl}/images/${id}` }] };
+  if (atLeast(ctx, '2.98')) image.properties = embeddedImageProperties(ctx.imageProperties?.(id));
+  return image;
+}
+
+/**
+ * 2.98: the image's standard properties (ImageMetaProps names), as strings like Nova's
+ * system_metadata copy of them. Kova reads them from the Image object, not from a copy made at boot.
+ */
+export function embeddedImageProperties(props: Record<string, unknown> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(props ?? {})) {
+    if (IMAGE_META_PROPS.has(k) && v !== null && v !== undefined) out[k] = pyStr(v);
+  }
+  return out;
+}
+
+/**
+ * 2.100: the scheduler hints of the server's request spec, each a list of strings
+ * (RequestSpec.scheduler_hints is a dict of lists of strings), the server group under "group".
+ */
+export function schedulerHintsOf(s: Server): Record<string, string[]> {
+  const hints: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(s.spec.schedulerHints ?? {})) {
+    hints[k] = (Array.isArray(v) ? v : [v]).map((x) => pyStr(x));
+  }
+  if (s.spec.serverGroup) hints.group = [s.spec.serverGroup];
+  return hints;
 }
 
 function flavorView(ctx: ServerViewContext, s: Server): Json {
@@ -274,6 +305,9 @@ export function showView(ctx: ServerViewContext, s: Server, opts: ShowOptions = 
   if (atLeast(ctx, '2.63')) server.trusted_image_certificates = null;
   if (atLeast(ctx, '2.90') && !extended) server['OS-EXT-SRV-ATTR:hostname'] = hostnameOf(s);
   if (opts.serverGroups && atLeast(ctx, '2.71')) server.server_groups = ctx.serverGroups?.(s) ?? [];
+  // 2.96: the zone the request spec pins the server to (the one asked for at boot or unshelve).
+  if (full && atLeast(ctx, '2.96')) server.pinned_availability_zone = s.spec.availabilityZone ?? null;
+  if (atLeast(ctx, '2.100')) server.scheduler_hints = schedulerHintsOf(s);
   return server;
 }
 

@@ -223,7 +223,8 @@ export function computeReconciler(d: ComputeManagerDeps) {
         // Rebuilt on another host; the copy on the dead source goes when it comes back (orphan sweep).
         const to = m!.destHost!;
         await run(() => d.driver.spawn({ ...instanceOf(s), host: to }));
-        const stopped = m!.vmStateBefore === 'stopped';
+        // Up to 2.94 the server keeps its state; from 2.95 the API asks for it stopped (targetState).
+        const stopped = p.targetState === 'stopped' || m!.vmStateBefore === 'stopped';
         if (stopped) await run(() => d.driver.powerOff(to, uuid));
         return {
           ...moved(to, stopped ? 'stopped' : 'active', stopped ? 'shutdown' : 'running'),

@@ -63,10 +63,10 @@ describe('Lifecycle: soft delete, auto-confirm, evacuate, live migration, shelve
       hostsUp: 3,
     });
     client = suite.client;
-    for (const name of ['restorable', 'reclaimed', 'auto', 'evac', 'live', 'shelf', 'forced']) {
+    for (const name of ['restorable', 'reclaimed', 'auto', 'evac', 'evac-stop', 'live', 'shelf', 'forced']) {
       await createServer(client, NS, serverManifest(name, 'f.one', 'tiny'));
     }
-    for (const name of ['restorable', 'reclaimed', 'auto', 'evac', 'live', 'shelf', 'forced'])
+    for (const name of ['restorable', 'reclaimed', 'auto', 'evac', 'evac-stop', 'live', 'shelf', 'forced'])
       await settled(client, name, 'ACTIVE');
   });
 
@@ -121,6 +121,28 @@ describe('Lifecycle: soft delete, auto-confirm, evacuate, live migration, shelve
       expect(after.status!.host).to.not.equal(source);
       expect(await suite.operator.fakeDriver!.listInstances(after.status!.host!)).to.include(
         before.metadata.uid,
+      );
+    } finally {
+      await client.patch(objectPath(COMPUTE_HOSTS, source), { spec: { forcedDown: false } });
+    }
+  });
+
+  it('evacuate with targetState stopped (API 2.95+) leaves a running server STOPPED at the destination', async () => {
+    const before = await getServer(client, NS, 'evac-stop');
+    const source = before.status!.host!;
+    await client.patch(objectPath(COMPUTE_HOSTS, source), { spec: { forcedDown: true } });
+    await eventually(
+      'forced down seen',
+      async () => suite.operator.informers.computeHosts.get(source)?.spec.forcedDown,
+    );
+    try {
+      const a = await act(client, 'evac-stop', 'evacuate', { targetState: 'stopped' });
+      expect(a.status!.phase).to.equal('Succeeded');
+      const after = await settled(client, 'evac-stop', 'SHUTOFF');
+      expect(after.status!.host).to.not.equal(source);
+      expect(after.status!.powerState).to.equal('shutdown');
+      expect(await suite.operator.fakeDriver!.powerState(after.status!.host!, before.metadata.uid!)).to.equal(
+        'shutdown',
       );
     } finally {
       await client.patch(objectPath(COMPUTE_HOSTS, source), { spec: { forcedDown: false } });

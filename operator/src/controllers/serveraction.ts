@@ -406,7 +406,10 @@ export function serverActionReconciler(d: ServerActionDeps) {
       d.clock,
     );
     // A user's power action changes what the user holds; a step towards it does not.
-    const desired = act.spec.user === DESIRED_STATE_USER ? undefined : DESIRED_AFTER[action];
+    // An evacuation asked to end stopped (API 2.95+) leaves the user holding a stopped server.
+    const evacuatedStopped = action === 'evacuate' && act.spec.parameters?.targetState === 'stopped';
+    const desired =
+      act.spec.user === DESIRED_STATE_USER ? undefined : evacuatedStopped ? 'stopped' : DESIRED_AFTER[action];
     if (desired && desired !== server.spec.powerState) {
       await d.client.patch(objectPath(SERVERS, server.metadata.name!, server.metadata.namespace), {
         spec: { powerState: desired },

@@ -63,6 +63,12 @@ const Parameters = Type.Object(
       }),
     ),
     blockMigration: Type.Optional(Type.Boolean({ description: 'live-migration: block_migration.' })),
+    targetState: Type.Optional(
+      stringEnum(['stopped'] as const, {
+        description:
+          'evacuate (2.95): the server ends stopped at the destination, whatever its state before.',
+      }),
+    ),
     state: Type.Optional(
       stringEnum(['active', 'error'] as const, { description: 'resetState: the new vm_state.' }),
     ),

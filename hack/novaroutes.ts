@@ -1,0 +1,143 @@
+// Regenerates api-gateway/src/coverage/novaroutes.ts from the route tables of nova-inventory.md
+// (§1.1 Zed's ROUTE_LIST by resource; §1.3 master's additions and caps, applied below).
+// Usage: node hack/novaroutes.ts [path/to/nova-inventory.md] > api-gateway/src/coverage/novaroutes.ts
+// then `make format`. The checked-in file is the source of truth (CI has no inventory).
+import { readFileSync } from 'node:fs';
+
+const file = process.argv[2] ?? '/work/shared/design/nova-inventory.md';
+const text = readFileSync(file, 'utf8');
+const start = text.indexOf('### 1.1 Routes grouped by resource');
+const end = text.indexOf('### 1.2 ');
+const section = text.slice(start, end);
+
+type Policy = 'admin' | 'project_member' | 'project_reader' | 'any';
+interface Row {
+  group: string;
+  method: string;
+  path: string;
+  handler: string;
+  min: string;
+  max?: string;
+  removed?: boolean;
+  master?: string;
+  policy: Policy;
+}
+
+/** §1.0's policy defaults: admin-only families, RULE_ANY, else member (writes) or reader (reads). */
+function policyOf(method: string, path: string, removed: boolean): Policy {
+  if (removed || path === '/' || path.startsWith('/versions') || path.startsWith('/extensions')) return 'any';
+  if (path === '/limits' || path === '/os-availability-zone' || path === '/os-floating-ip-pools')
+    return 'any';
+  if (path === '/os-quota-sets/{id}/defaults') return 'any';
+  const admin = [
+    /^\/os-aggregates/,
+    /^\/os-availability-zone\/detail/,
+    /^\/os-hypervisors/,
+    /^\/os-hosts/,
+    /^\/os-services/,
+    /^\/os-migrations/,
+    /^\/servers\/\{server_id\}\/migrations/,
+    /^\/os-quota-class-sets/,
+    /^\/os-server-external-events/,
+    /^\/os-assisted-volume-snapshots/,
+    /^\/os-console-auth-tokens/,
+    /^\/os-instance_usage_audit_log/,
+    /^\/servers\/\{server_id\}\/diagnostics/,
+    /^\/flavors\/\{flavor_id\}\/os-flavor-access/,
+  ];
+  // Baremetal reads are admin-only; its writes answer 400 before any policy.
+  if (path.startsWith('/os-baremetal-nodes')) return method === 'GET' ? 'admin' : 'any';
+  if (admin.some((r) => r.test(path))) return 'admin';
+  if (path === '/os-simple-tenant-usage') return 'admin';
+  if (path.startsWith('/os-quota-sets/') && (method === 'PUT' || method === 'DELETE')) return 'admin';
+  if (
+    path.startsWith('/flavors') &&
+    !path.includes('os-extra_specs') &&
+    method !== 'GET' &&
+    !path.endsWith('/action')
+  )
+    return 'admin';
+  if (path.startsWith('/flavors') && path.endsWith('/action')) return 'admin';
+  if (path.includes('os-extra_specs') && method !== 'GET') return 'admin';
+  if (path === '/servers/{server_id}/os-volume_attachments/{id}' && method === 'PUT') return 'admin';
+  return method === 'GET' ? 'project_reader' : 'project_member';
+}
+
+function versions(raw: string): { min: string; max?: string; removed?: boolean } {
+  if (/GONE|→ 410/.test(raw)) return { min: '2.1', removed: true };
+  const m = raw.match(/2\.\d+/);
+  const min = m ? m[0] : '2.1';
+  if (/\+|≥/.test(raw) || /see §1\.2|same 41 keys/.test(raw)) return { min };
+  const ranges = [...raw.matchAll(/(2\.\d+)–(2\.\d+)/g)];
+  return ranges.length ? { min, max: ranges.at(-1)![2] } : { min };
+}
+
+const rows: Row[] = [];
+let group = '';
+for (const line of section.split('\n')) {
+  const h = /^#### (.*)$/.exec(line);
+  if (h) {
+    group = h[1]!.replace(/`/g, '').replace(/\s*\(.*$/, '');
+    continue;
+  }
+  const r = /^\| (GET|POST|PUT|DELETE) \| `([^`]+)` \| ([^|]+) \| (.+) \|$/.exec(line);
+  if (!r) continue;
+  const [, method, path, handler, mv] = r;
+  const v = versions(mv!);
+  rows.push({ group, method: method!, path: path!, handler: handler!.trim(), ...v, policy: 'any' });
+}
+for (const row of rows) row.policy = policyOf(row.method, row.path, row.removed === true);
+
+// §1.3: master caps /os-volumes_boot* at 2.102 and adds the shares routes at 2.97.
+for (const row of rows) {
+  if (row.path.startsWith('/os-volumes_boot')) {
+    row.max = '2.102';
+    row.master = 'VolumesBootController, removed in 2.103';
+  }
+}
+const shares: [string, string, string, Policy][] = [
+  ['GET', '/servers/{server_id}/shares', 'ServerSharesController.index', 'project_reader'],
+  ['POST', '/servers/{server_id}/shares', 'ServerSharesController.create', 'project_member'],
+  ['GET', '/servers/{server_id}/shares/{id}', 'ServerSharesController.show', 'project_reader'],
+  ['DELETE', '/servers/{server_id}/shares/{id}', 'ServerSharesController.delete', 'project_member'],
+];
+const sub = rows.findLastIndex((r) => r.group === 'Server sub-resources');
+rows.splice(
+  sub + 1,
+  0,
+  ...shares.map(([method, path, handler, policy]) => ({
+    group: 'Server sub-resources',
+    method,
+    path,
+    handler,
+    min: '2.97',
+    master: 'Manila shares (master)',
+    policy,
+  })),
+);
+
+const out: string[] = [
+  "// Nova's compute API route table, transcribed from nova-inventory.md §1.1 (Zed ROUTE_LIST) and",
+  '// §1.3 (master: /servers/{server_id}/shares 2.97+, /os-volumes_boot* capped at 2.102).',
+  '// Generated by hack/novaroutes.ts; this checked-in file is the source (CI has no inventory).',
+  "import type { NovaRoute } from './routetable.ts';",
+  '',
+  'export const NOVA_ROUTES: readonly NovaRoute[] = [',
+];
+for (const r of rows) {
+  const fields = [
+    `group: ${JSON.stringify(r.group)}`,
+    `method: '${r.method}'`,
+    `path: ${JSON.stringify(r.path)}`,
+    `handler: ${JSON.stringify(r.handler)}`,
+    `min: '${r.min}'`,
+    ...(r.max ? [`max: '${r.max}'`] : []),
+    ...(r.removed ? ['removed: true'] : []),
+    `policy: '${r.policy}'`,
+    ...(r.master ? [`master: ${JSON.stringify(r.master)}`] : []),
+  ];
+  out.push(`  { ${fields.join(', ')} },`);
+}
+out.push('];', '');
+process.stdout.write(out.join('\n'));
+process.stderr.write(`${rows.length} routes\n`);
