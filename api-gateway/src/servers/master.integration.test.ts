@@ -76,6 +76,10 @@ describe('Nova master microversions 2.94–2.101 (gateway on a real apiserver, f
     expect(put.status).to.equal(200);
     expect(put.body.server['OS-EXT-SRV-ATTR:hostname']).to.equal('web-2.example.com');
     expect((await kubeServer()).spec.hostname).to.equal('web-2.example.com');
+    // Nova's fqdn allows '_' (and the Server kind takes what Nova's schema takes).
+    const underscore = await call('PUT', `/servers/${id}`, { server: { hostname: 'db_1.internal' } }, '2.94');
+    expect(underscore.status, JSON.stringify(underscore.body)).to.equal(200);
+    expect((await kubeServer()).spec.hostname).to.equal('db_1.internal');
   });
 
   it('2.96: pinned_availability_zone is shown (null: no zone asked for); 2.98: the image carries its standard properties', async () => {

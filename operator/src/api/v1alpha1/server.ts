@@ -82,8 +82,9 @@ export const ServerSpec = Type.Object(
       Type.String({
         minLength: 1,
         maxLength: 255,
-        pattern: '^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$',
-        description: 'Guest hostname (2.90); defaults to one derived from the name.',
+        // Nova's parameter_types.fqdn (2.94); before 2.94 the API's own schema is stricter.
+        pattern: '^[a-zA-Z0-9-._]*$',
+        description: 'Guest hostname (2.90; an FQDN from 2.94); defaults to one derived from the name.',
       }),
     ),
     tags: Type.Optional(

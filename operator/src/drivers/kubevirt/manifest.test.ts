@@ -9,6 +9,7 @@ import {
   cpuRequest,
   memoryRequest,
   sanitizeHostname,
+  vmiHostname,
   type VmManifestInput,
 } from './manifest.ts';
 
@@ -145,5 +146,12 @@ describe('KubeVirt VirtualMachine manifest', () => {
   it("derives Nova's default hostname from the display name", () => {
     expect(sanitizeHostname('Web Server_1!')).to.equal('web-server-1');
     expect(sanitizeHostname('...')).to.equal('server');
+  });
+
+  it('gives the VMI the first label of an FQDN hostname (2.94), as a DNS label', () => {
+    expect(vmiHostname('web-1.example.com')).to.equal('web-1');
+    expect(vmiHostname('db_primary.internal')).to.equal('db-primary');
+    expect(vmiHostname('.x')).to.equal('x');
+    expect(vmiHostname('...')).to.equal('server');
   });
 });

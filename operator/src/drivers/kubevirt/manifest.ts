@@ -66,6 +66,15 @@ export function sanitizeHostname(name: string): string {
   return h || 'server';
 }
 
+/**
+ * The VirtualMachineInstance's hostname: a DNS label, as KubeVirt demands. From 2.94 a server's
+ * hostname may be an FQDN (and have '_'): the guest gets its first label; KubeVirt has no place
+ * for the domain (a VMI's subdomain is a Service's name, not a DNS domain).
+ */
+export function vmiHostname(hostname: string): string {
+  return sanitizeHostname(sanitizeHostname(hostname).split('.')[0]!);
+}
+
 /** CPU the pod requests for vcpus at an allocation ratio: millicores, at least 1m. */
 export function cpuRequest(vcpus: number, ratio: number): string {
   return `${Math.max(1, Math.ceil((vcpus * 1000) / ratio))}m`;
