@@ -7,7 +7,7 @@
 import type { Server } from '../../operator/src/api/v1alpha1/index.ts';
 import { IMAGES, SERVERS } from '../../operator/src/controllers/server.ts';
 import { collectionPath } from '../../operator/src/kube/resources.ts';
-import { asOfRevision } from '../../api-gateway/src/compute/recheck.ts';
+import { asOfRevision } from '../../api-gateway/src/recheck.ts';
 import { createFakeNode, createFlavor, createImage, eventually } from '../harness/fixtures.ts';
 import { startGateway } from '../harness/gateway.ts';
 import { startOperatorSuite } from '../harness/suite.ts';

@@ -25,7 +25,7 @@ import { ApiError } from '../errors.ts';
 import { type Schema, type Versioned, pyRepr, validateBody, FQDN } from '../validation.ts';
 import { novaTime, validateInteger } from '../compute/common.ts';
 import { actionKey } from '../servers/actionschemas.ts';
-import { recheckWrite } from '../compute/recheck.ts';
+import { recheckWrite } from '../recheck.ts';
 import { adminRead } from './hosts.ts';
 
 const POLICY = 'os_compute_api:os-aggregates';

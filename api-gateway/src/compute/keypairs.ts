@@ -28,7 +28,7 @@ import {
 import { ApiError } from '../errors.ts';
 import { type Schema, type Versioned, querySchema, validateBody, validateQuery } from '../validation.ts';
 import { collectionLinks, limitAndMarker, novaTime, numericId, paginate } from './common.ts';
-import { recheckWrite } from './recheck.ts';
+import { recheckWrite } from '../recheck.ts';
 
 const POLICY = 'os_compute_api:os-keypairs';
 export const USER_ID_LABEL = 'compute.kova.io/user-id';

@@ -31,7 +31,7 @@ import {
   validateQuery,
 } from '../validation.ts';
 import { MAX_LIMIT } from './common.ts';
-import { recheckWrite } from './recheck.ts';
+import { recheckWrite } from '../recheck.ts';
 import { USER_ID_LABEL } from './keypairs.ts';
 
 const POLICY = (action: string) => `os_compute_api:os-server-groups:${action}`;

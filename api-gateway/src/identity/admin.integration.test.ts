@@ -328,6 +328,35 @@ describe('Keystone administration (projects, users, roles, application credentia
     expect((await as(admin).del(path)).status).to.equal(404);
   });
 
+  it("keeps a user's application-credential names unique across two gateway replicas (the later create undone, 409)", async () => {
+    const p = await newProject('ac-dual');
+    const u = await newUser('ac-dual-user', 'pw');
+    await grant(p.id, u.id, 'member');
+    const gw2 = await startGateway(cp);
+    try {
+      const t1 = await gw.token('ac-dual-user', 'pw', 'ac-dual');
+      const t2 = await gw2.token('ac-dual-user', 'pw', 'ac-dual');
+      const path = `/identity/v3/users/${u.id}/application_credentials`;
+      for (let i = 0; i < 5; i++) {
+        const body = { application_credential: { name: `dual-${i}`, secret: 'x' } };
+        const [a, b] = await Promise.all([
+          gw.call('POST', path, { token: t1, body }),
+          gw2.call('POST', path, { token: t2, body }),
+        ]);
+        expect([a.status, b.status].sort(), JSON.stringify([a.body, b.body])).to.deep.equal([201, 409]);
+      }
+    } finally {
+      await gw2.close();
+    }
+    const listed = await eventually('the listing settles', async () => {
+      const r = await as(admin).get(`/users/${u.id}/application_credentials`);
+      return r.body.application_credentials.length === 5 && r;
+    });
+    expect(listed.body.application_credentials.map((c: { name: string }) => c.name).sort()).to.deep.equal(
+      [0, 1, 2, 3, 4].map((i) => `dual-${i}`),
+    );
+  });
+
   it('application credentials: the secret once, auth by id or name and user, its roles only, restricted, deleted', async () => {
     const p = await newProject('ac');
     const u = await newUser('ac-user', 'pw');

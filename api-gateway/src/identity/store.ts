@@ -19,6 +19,7 @@
 // the ConfigMap `kova-username-<hash of the name>` in kova-system, created before the user's Secret
 // (a claim left by a crash is taken over once its user is found missing). Application-credential
 // names (unique per user) are checked under a per-name lock of this gateway.
+import { recheckWrite } from '../recheck.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import type { KubeClient, KubeObject } from '../../../operator/src/kube/client.ts';
 import { isAlreadyExists, isConflict, isNotFound } from '../../../operator/src/kube/client.ts';
@@ -759,7 +760,11 @@ export class IdentityStore {
     return this.appCreds.list().map(appCredOf);
   }
 
-  /** Stores an application credential (its secret hashed); NameConflict if the user has the name. */
+  /**
+   * Stores an application credential (its secret hashed); NameConflict if the user has the name.
+   * The in-process lock answers this replica's races; the recheck as of the create's revision
+   * (recheck.ts) answers those between replicas: of two creates of one name, the later is undone.
+   */
   async createAppCred(input: Omit<ApplicationCredential, 'id' | 'secretHash'> & { secret: string }) {
     return this.names.run(`appcred:${input.userId}:${input.name}`, async () => {
       if (this.listAppCreds().some((c) => c.userId === input.userId && c.name === input.name)) {
@@ -790,6 +795,17 @@ export class IdentityStore {
           unrestricted: String(input.unrestricted),
           secret: await hashPassword(input.secret),
         },
+      });
+      await recheckWrite<Secret>({
+        kube: this.client,
+        collection: collectionPath(SECRETS, SYSTEM_NAMESPACE),
+        labelSelector: `${KIND_LABEL}=application-credential,${USER_ID_LABEL}=${input.userId}`,
+        written: [created],
+        refuse: (asCreated) =>
+          asCreated.some((o) => o.metadata.uid !== created.metadata.uid && appCredOf(o).name === input.name)
+            ? new NameConflict(input.name)
+            : undefined,
+        undo: () => this.deleteAppCred(id),
       });
       await this.appCreds.observe(created);
       return this.appCredById(id)!;

@@ -70,7 +70,7 @@ describe('server create quota (compute/utils.py check_num_instances_quota)', () 
   });
 });
 
-describe('quota recheck as of the creation revision (compute/recheck.ts)', () => {
+describe('quota recheck as of the creation revision (recheck.ts)', () => {
   // A model of the store: each create gets the next revision; the recheck of a create counts the
   // servers that existed at its revision (what a list with resourceVersionMatch=Exact returns),
   // and an undo deletes later. Creates and rechecks interleave in a random (seeded) order.

@@ -45,7 +45,7 @@ import { registerSubresources } from './subresources.ts';
 import { parseListQuery, selectServers } from './query.ts';
 import { validateCreate, validateMetadata, validateMetadataItem, validateUpdate } from './schemas.ts';
 import { admittedUsage, instancesAllowed, limitsOf, recheckOver, usage } from './quota.ts';
-import { recheckWrite } from '../compute/recheck.ts';
+import { recheckWrite } from '../recheck.ts';
 import { planCreate, planUpdate } from './translate.ts';
 import {
   DEFAULT_AVAILABILITY_ZONE,

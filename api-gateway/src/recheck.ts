@@ -10,9 +10,9 @@
 // see stays: the earlier is in its list.) Undone objects are deleted as the user deletes them,
 // so whatever the operator began for them (a claim on a host, a create record) is undone as for
 // any deleted object. The same recheck makes a unique name hold (a quota of one per name: an
-// aggregate's), for a rename too: the write that claimed the name later is undone.
-import type { KubeClient, KubeObject } from '../../../operator/src/kube/client.ts';
-import type { ApiError } from '../errors.ts';
+// aggregate's, a user's application credential's), for a rename too: the write that claimed the
+// name later is undone.
+import type { KubeClient, KubeObject } from '../../operator/src/kube/client.ts';
 
 /** The objects of a collection (with a label selector) as they were at a revision (resourceVersionMatch=Exact). */
 export async function asOfRevision<T>(
@@ -41,7 +41,7 @@ export interface Recheck<T> {
   /** What one request created (or wrote), in order. */
   written: readonly T[];
   /** The refusal when the collection as of the creation is over the quota, else undefined. */
-  refuse: (asCreated: T[]) => ApiError | undefined;
+  refuse: (asCreated: T[]) => Error | undefined;
   /** Undoes what the request wrote (deletes what it created), as the user. */
   undo: (written: readonly T[]) => Promise<unknown>;
 }
@@ -52,7 +52,7 @@ export interface Recheck<T> {
  */
 export async function recheckWrite<T extends KubeObject>(r: Recheck<T>): Promise<void> {
   if (r.written.length === 0) return;
-  let refusal: ApiError | undefined;
+  let refusal: Error | undefined;
   try {
     refusal = r.refuse(await asOfRevision<T>(r.kube, r.collection, revisionOf(r.written), r.labelSelector));
   } catch (e) {
