@@ -2,9 +2,10 @@
 // the operator and the fake driver (the servers suite's world plus a second host and flavor).
 // Each action's answer is Nova's, and the Server object ends in Nova's state.
 import { expect } from 'chai';
-import type { Image, Server } from '../../../operator/src/api/v1alpha1/index.ts';
+import type { Image, Server, ServerAction } from '../../../operator/src/api/v1alpha1/index.ts';
 import { ComputeHostKind } from '../../../operator/src/api/v1alpha1/index.ts';
 import { IMAGES, SERVERS } from '../../../operator/src/controllers/server.ts';
+import { SERVER_ACTIONS } from '../../../operator/src/controllers/serveraction.ts';
 import { collectionPath, kovaResource, objectPath } from '../../../operator/src/kube/resources.ts';
 import { createFakeNode, createFlavor, eventually, waitForHostsUp } from '../../../e2e/harness/fixtures.ts';
 import type { TestGateway } from '../../../e2e/harness/gateway.ts';
@@ -122,6 +123,9 @@ describe('Server actions API (gateway on a real apiserver, fake driver)', functi
     const one = await act({ 'os-getConsoleOutput': { length: 1 } });
     expect(one.body.output.split('\n')).to.have.length(1);
     expect(all.body.output.endsWith(one.body.output)).to.equal(true);
+    // A read is no instance action: its record goes once it has carried the answer back.
+    const records = await suite.client.list<ServerAction>(collectionPath(SERVER_ACTIONS));
+    expect(records.items.filter((a) => a.spec.action === 'consoleOutput')).to.deep.equal([]);
   });
 
   it('createImage answers a Location before 2.45 and {image_id} from 2.45, naming the snapshot Image', async () => {

@@ -20,7 +20,7 @@ import { gone } from '../compute/removed.ts';
 import { PROJECT_QUOTAS, QUOTA_NAME } from '../../../operator/src/controllers/projectquota.ts';
 import { SERVER_ACTIONS, SERVER_UID_LABEL } from '../../../operator/src/controllers/serveraction.ts';
 import { resolveFlavor, resolveImage } from '../../../operator/src/compute/server.ts';
-import { collectionPath, kovaResource } from '../../../operator/src/kube/resources.ts';
+import { collectionPath, kovaResource, objectPath } from '../../../operator/src/kube/resources.ts';
 import { baseUrl } from '../app.ts';
 import {
   COMPUTE_PREFIX,
@@ -49,6 +49,9 @@ const NOT_FOUND = (id: string) => `Instance ${id} could not be found.`;
 
 type Parameters = NonNullable<ServerAction['spec']['parameters']>;
 type Body = Record<string, unknown>;
+
+/** Actions that only read from the driver. */
+const READ_ACTIONS: ReadonlySet<ServerActionName> = new Set(['consoleOutput', 'diagnostics']);
 
 /**
  * Creates the ServerAction as the user and waits until the operator accepted it (or, with
@@ -100,6 +103,17 @@ export async function submitAction(
     a.untilDone ? ACTION_RESULT_TIMEOUT_MS : ACTION_ACCEPT_TIMEOUT_MS,
   );
   const done = actions.get(key);
+  // A read (console output, diagnostics) is no instance action in Nova: its record only carried
+  // the question to the compute host and the answer back, so once answered it goes.
+  if (
+    READ_ACTIONS.has(a.action) &&
+    (done?.status?.phase === 'Succeeded' || done?.status?.phase === 'Failed')
+  ) {
+    await ctx
+      .clientFor(principal)
+      .delete(objectPath(SERVER_ACTIONS, created.metadata.name!, ns))
+      .catch((e: unknown) => ctx.log.warn({ err: e, action: key }, 'could not remove an answered read'));
+  }
   if (done?.status?.phase === 'Failed') {
     const message = done.status.message ?? `Cannot '${a.action}' instance ${serverId(server)}`;
     const nova = a.refusal?.(message) ?? {};
