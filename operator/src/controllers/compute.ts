@@ -104,7 +104,7 @@ export function computeReconciler(d: ComputeManagerDeps) {
       s = await writeStatus(s, withStates(s.status!, s.status!.vmState!, 'deleting'));
     }
     await d.driver.destroy(host, s.metadata.uid!);
-    await deleteShelvedImage(d.client, s);
+    await deleteShelvedImage(d.client, s, d.images());
     await setFinalizer(d.client, SERVERS, s, SERVER_FINALIZER, false);
     written.forget(s);
   }
@@ -264,7 +264,7 @@ export function computeReconciler(d: ComputeManagerDeps) {
           await run(() => d.driver.powerOn(host, uuid));
           next = idle('active', 'running');
         }
-        await run(() => deleteShelvedImage(d.client, s));
+        await run(() => deleteShelvedImage(d.client, s, d.images()));
         delete next.shelvedImageId;
         return next;
       }

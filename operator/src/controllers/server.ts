@@ -84,7 +84,7 @@ export function serverReconciler(d: ServerControllerDeps) {
           `compute host ${host} is down: deleted locally`,
         );
       }
-      await deleteShelvedImage(d.client, server);
+      await deleteShelvedImage(d.client, server, d.images.list());
       await setFinalizer(d.client, SERVERS, server, SERVER_FINALIZER, false);
       written.forget(server);
       return;
@@ -173,11 +173,16 @@ export const IMAGES = kovaResource(ImageKind);
  * Deletes the snapshot a shelve made (compute API _delete and unshelve: Nova deletes it with the
  * server, and once the server is unshelved). Gone already is fine.
  */
-export async function deleteShelvedImage(client: KubeClient, server: Server): Promise<void> {
+export async function deleteShelvedImage(
+  client: KubeClient,
+  server: Server,
+  cached: readonly Image[],
+): Promise<void> {
   const id = server.status?.shelvedImageId;
   if (!id) return;
-  const images = await client.list<Image>(collectionPath(IMAGES));
-  const image = images.items.find((i) => i.metadata.uid === id);
+  const byId = (i: Image) => i.metadata.uid === id;
+  // The informer's copy; the apiserver's only for one made a moment ago, not cached yet.
+  const image = cached.find(byId) ?? (await client.list<Image>(collectionPath(IMAGES))).items.find(byId);
   if (image)
     await client
       .delete(objectPath(IMAGES, image.metadata.name!))
