@@ -11,7 +11,8 @@ import {
 import { USER_ANNOTATION } from '../../../operator/src/controllers/server.ts';
 import { ApiError } from '../errors.ts';
 import type { APIVersionRequest } from '../microversion.ts';
-import { LAUNCH_INDEX_ANNOTATION, sanitizeHostname } from './view.ts';
+import { sanitizeHostname } from '../../../operator/src/compute/hostname.ts';
+import { LAUNCH_INDEX_ANNOTATION } from './view.ts';
 import { toBool } from './validation.ts';
 
 type Body = Record<string, unknown>;

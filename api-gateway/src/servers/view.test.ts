@@ -9,11 +9,11 @@ import {
   indexView,
   ipsView,
   nextLink,
-  sanitizeHostname,
   showView,
   type ServerViewContext,
 } from './view.ts';
 import { SERVER_UID, activeServer } from './testdata.ts';
+import { sanitizeHostname } from '../../../operator/src/compute/hostname.ts';
 
 const UID = SERVER_UID;
 const BASE = 'http://gw:8774';

@@ -8,6 +8,7 @@ import { RESERVATION_LABEL } from '../../../operator/src/api/v1alpha1/index.ts';
 import { hostId as novaHostId } from '../../../operator/src/compute/server.ts';
 import { USER_ANNOTATION } from '../../../operator/src/controllers/server.ts';
 import { POWER_STATES, statusFromState } from '../../../operator/src/compute/states.ts';
+import { sanitizeHostname } from '../../../operator/src/compute/hostname.ts';
 import type { APIVersionRequest } from '../microversion.ts';
 import { pyStr } from '../validation.ts';
 import { IMAGE_META_PROPS } from './imagemetaprops.ts';
@@ -125,16 +126,6 @@ export function updatedAt(s: Server): string {
     if (mf.time && mf.time > newest) newest = mf.time;
   }
   return newest;
-}
-
-/** nova.utils.sanitize_hostname. */
-export function sanitizeHostname(name: string): string {
-  let h = [...name].filter((c) => c.codePointAt(0)! <= 0xff).join('');
-  h = h.slice(0, 63);
-  h = h.replace(/[ _.]/g, '-');
-  h = h.replace(/[^\p{L}\p{N}_.-]+/gu, '');
-  h = h.toLowerCase();
-  return h.replace(/^[.-]+|[.-]+$/g, '');
 }
 
 export function hostnameOf(s: Server): string {

@@ -8,10 +8,10 @@ import {
   buildVirtualMachine,
   cpuRequest,
   memoryRequest,
-  sanitizeHostname,
   vmiHostname,
   type VmManifestInput,
 } from './manifest.ts';
+import { guestHostname } from '../../compute/hostname.ts';
 
 const UUID = '6f1c3b8e-0000-4000-8000-000000000001';
 
@@ -144,8 +144,8 @@ describe('KubeVirt VirtualMachine manifest', () => {
   });
 
   it("derives Nova's default hostname from the display name", () => {
-    expect(sanitizeHostname('Web Server_1!')).to.equal('web-server-1');
-    expect(sanitizeHostname('...')).to.equal('server');
+    expect(guestHostname('Web Server_1!')).to.equal('web-server-1');
+    expect(guestHostname('...')).to.equal('server');
   });
 
   it('gives the VMI the first label of an FQDN hostname (2.94), as a DNS label', () => {

@@ -3,6 +3,7 @@
 // Nothing here reads the cluster, so it is unit-tested field by field.
 import type { V1VirtualMachine } from './types.ts';
 import type { Instance } from '../driver.ts';
+import { guestHostname } from '../../compute/hostname.ts';
 
 export const KUBEVIRT_API_VERSION = 'kubevirt.io/v1';
 /** Labels on the VirtualMachine (and its VMI template) linking back to the Server. */
@@ -54,25 +55,13 @@ export function vmNamespace(instance: Pick<Instance, 'key'>): string {
   return instance.key.split('/')[0]!;
 }
 
-/** Nova's default hostname from a display name (nova/utils.py sanitize_hostname, simplified). */
-export function sanitizeHostname(name: string): string {
-  const h = name
-    .toLowerCase()
-    .replace(/[ _]/g, '-')
-    .replace(/[^a-z0-9.-]/g, '')
-    .replace(/^[.-]+|[.-]+$/g, '')
-    .slice(0, 63)
-    .replace(/[.-]+$/, '');
-  return h || 'server';
-}
-
 /**
  * The VirtualMachineInstance's hostname: a DNS label, as KubeVirt demands. From 2.94 a server's
  * hostname may be an FQDN (and have '_'): the guest gets its first label; KubeVirt has no place
  * for the domain (a VMI's subdomain is a Service's name, not a DNS domain).
  */
 export function vmiHostname(hostname: string): string {
-  return sanitizeHostname(sanitizeHostname(hostname).split('.')[0]!);
+  return guestHostname(hostname.split('.').find(Boolean) ?? '');
 }
 
 /** CPU the pod requests for vcpus at an allocation ratio: millicores, at least 1m. */

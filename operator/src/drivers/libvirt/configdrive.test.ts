@@ -3,12 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  buildConfigDrive,
-  configDriveFiles,
-  sanitizeHostname,
-  type ConfigDriveInput,
-} from './configdrive.ts';
+import { buildConfigDrive, configDriveFiles, type ConfigDriveInput } from './configdrive.ts';
+import { guestHostname } from '../../compute/hostname.ts';
 
 const input: ConfigDriveInput = {
   uuid: '6f1c3b8e-0000-4000-8000-000000000001',
@@ -49,9 +45,9 @@ describe('libvirt config drive (nova/virt/configdrive.py, OpenStack metadata for
   });
 
   it('derives a hostname from the display name as Nova sanitizes it', () => {
-    expect(sanitizeHostname('Web Server_1')).to.equal('web-server-1');
-    expect(sanitizeHostname('..a$b..')).to.equal('ab');
-    expect(sanitizeHostname('***')).to.equal('server');
+    expect(guestHostname('Web Server_1')).to.equal('web-server-1');
+    expect(guestHostname('..a$b..')).to.equal('ab');
+    expect(guestHostname('***')).to.equal('server');
   });
 
   it('builds an ISO 9660 image labelled config-2 with xorriso that reads back the same files', async function () {

@@ -29,19 +29,6 @@ export interface ConfigDriveInput {
   mac: string;
 }
 
-/** Nova's sanitize_hostname: lower case, '-' for spaces and '_', other odd characters dropped, ≤ 63. */
-export function sanitizeHostname(name: string): string {
-  const h = name
-    .toLowerCase()
-    .replace(/[ _]/g, '-')
-    .replace(/[^\w.-]+/g, '')
-    .replace(/_/g, '')
-    .replace(/^[.-]+|[.-]+$/g, '')
-    .slice(0, 63)
-    .replace(/[.-]+$/, '');
-  return h || 'server';
-}
-
 /** The files of the drive, by path inside it. */
 export function configDriveFiles(i: ConfigDriveInput): Record<string, string> {
   const meta = {

@@ -25,7 +25,8 @@ import {
   type SpawnResult,
   type VirtDriver,
 } from '../driver.ts';
-import { buildConfigDrive, configDriveFiles, sanitizeHostname, type ConfigDriveKey } from './configdrive.ts';
+import { guestHostname } from '../../compute/hostname.ts';
+import { buildConfigDrive, configDriveFiles, type ConfigDriveKey } from './configdrive.ts';
 import { domainXml, type DiskFile, type DomainSpec } from './domain.ts';
 import { ImageCache, ImageFetchError, md5File, type CachedImage } from './imagecache.ts';
 import { LibvirtError, type DomainInfo, type Libvirt } from './libvirt.ts';
@@ -214,7 +215,7 @@ export class LibvirtDriver implements VirtDriver {
         configDriveFiles({
           uuid: instance.uuid,
           name: instance.displayName,
-          hostname: instance.hostname ?? sanitizeHostname(instance.displayName),
+          hostname: instance.hostname ?? guestHostname(instance.displayName),
           projectId: namespace!,
           availabilityZone: this.o.availabilityZone?.(),
           metadata: instance.metadata,
