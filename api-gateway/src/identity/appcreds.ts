@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { baseUrl } from '../app.ts';
-import { type GatewayContext, ROLES, type Role } from '../context.ts';
+import { type GatewayContext, type Role } from '../context.ts';
 import { type Schema, validationError } from '../validation.ts';
 import type { ValidatedToken } from './auth.ts';
 import {
@@ -17,14 +17,13 @@ import {
   keystoneTime,
   listBody,
   queryOf,
+  forbidden,
   requireAdmin,
+  roleByIdOrName,
   roleRef,
 } from './common.ts';
-import { type ApplicationCredential, NameConflict, effectiveRoles, roleId } from './store.ts';
+import { type ApplicationCredential, NameConflict, effectiveRoles } from './store.ts';
 
-/** Keystone's ForbiddenAction: "...action: %(action)s." (its actions end with a period too). */
-const forbidden = (action: string) =>
-  new KeystoneError(403, `You are not authorized to perform the requested action: ${action}.`);
 const RESTRICTED =
   "Using method 'application_credential' is not allowed for managing additional application credentials.";
 /** Keystone's ValidationError tail. */
@@ -146,7 +145,7 @@ export function registerApplicationCredentials(app: FastifyInstance, ctx: Gatewa
 /** The roles asked for, each one the token holds (else Keystone's 400). */
 function requestedRoles(refs: { id?: string; name?: string }[], v: ValidatedToken): Role[] {
   return refs.map((ref) => {
-    const role = ROLES.find((r) => roleId(r) === ref.id || r === ref.name);
+    const role = roleByIdOrName(ref.id) ?? roleByIdOrName(ref.name);
     if (!role) throw new KeystoneError(404, `Could not find role: ${ref.id ?? ref.name}.`);
     if (!v.roles.includes(role)) {
       throw new KeystoneError(

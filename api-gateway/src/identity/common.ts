@@ -3,7 +3,7 @@
 // domains, projects and roles.
 import type { FastifyRequest } from 'fastify';
 import { baseUrl } from '../app.ts';
-import { type GatewayContext, IDENTITY_PREFIX, type Role } from '../context.ts';
+import { type GatewayContext, IDENTITY_PREFIX, ROLES, type Role } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { type ValidatedToken, validateToken } from './auth.ts';
 import { DEFAULT_DOMAIN, type IdentityStore, type Project, type User, roleId } from './store.ts';
@@ -37,12 +37,18 @@ export function callerOf(ctx: GatewayContext, request: FastifyRequest): Validate
   return v;
 }
 
+/** Keystone's ForbiddenAction: "...action: %(action)s." (its actions end with a period too). */
+export const forbidden = (action: string): KeystoneError =>
+  new KeystoneError(403, `You are not authorized to perform the requested action: ${action}.`);
+
 /** Keystone's 403 for a policy rule the token does not pass (here: the admin role). */
 export function requireAdmin(v: ValidatedToken, action: string): void {
-  if (!v.principal?.isAdmin) {
-    throw new KeystoneError(403, `You are not authorized to perform the requested action: ${action}.`);
-  }
+  if (!v.principal?.isAdmin) throw forbidden(action);
 }
+
+/** A role by its id or its name. */
+export const roleByIdOrName = (idOrName: string | undefined): Role | undefined =>
+  ROLES.find((r) => roleId(r) === idOrName || r === idOrName);
 
 /** A Keystone collection body with its links. */
 export const listBody = (request: FastifyRequest, key: string, items: unknown[]) => ({

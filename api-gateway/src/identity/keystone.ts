@@ -18,6 +18,7 @@ import {
   domainRef,
   keystoneTime,
   projectList,
+  forbidden,
   requireAdmin,
 } from './common.ts';
 import { verifyPassword } from './password.ts';
@@ -248,10 +249,7 @@ export function registerIdentity(app: FastifyInstance, ctx: GatewayContext): voi
       if (!v) throw new KeystoneError(401, UNAUTHORIZED);
       if (v.appCred) {
         // Keystone: a token from an application credential is not exchanged for another.
-        throw new KeystoneError(
-          403,
-          'You are not authorized to perform the requested action: Using a delegated token to create another token is not allowed..',
-        );
+        throw forbidden('Using a delegated token to create another token is not allowed.');
       }
       user = v.user;
       methods = [...new Set(['token', ...v.payload.m])];

@@ -13,6 +13,7 @@ import {
   projectOr404,
   queryOf,
   requireAdmin,
+  roleByIdOrName,
   roleRef,
   userOr404,
 } from './common.ts';
@@ -28,8 +29,6 @@ export function registerRoles(app: FastifyInstance, ctx: GatewayContext): void {
     description: null,
     options: {},
   });
-  const roleByIdOrName = (idOrName: string): Role | undefined =>
-    ROLES.find((r) => roleId(r) === idOrName || r === idOrName);
   const roleOr404 = (id: string): Role => {
     const role = ROLES.find((r) => roleId(r) === id);
     if (!role) throw new KeystoneError(404, `Could not find role: ${id}.`);

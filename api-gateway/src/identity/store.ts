@@ -721,11 +721,7 @@ export class IdentityStore {
     }
     // Keystone's callback: users whose default project this was no longer have one.
     for (const u of this.listUsers().filter((x) => x.defaultProjectId === project.id)) {
-      const updated = await this.client.patch<Secret>(
-        objectPath(SECRETS, `kova-user-${u.id}`, SYSTEM_NAMESPACE),
-        { data: { default_project_id: null } },
-      );
-      await this.users.observe(updated);
+      await this.updateUser(u.id, { defaultProjectId: null }, Date.now());
     }
     if (project.managed) {
       try {

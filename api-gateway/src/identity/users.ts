@@ -41,9 +41,7 @@ export function registerUsers(app: FastifyInstance, ctx: GatewayContext): void {
   app.get<{ Params: { id: string } }>(V3 + '/users/:id', async (request) => {
     const v = caller(request);
     if (v.user.id !== request.params.id) requireAdmin(v, 'identity:get_user');
-    const u = store.userById(request.params.id);
-    if (!u) throw new KeystoneError(404, `Could not find user: ${request.params.id}.`);
-    return { user: userView(u, base(request)) };
+    return { user: userView(userOr404(store, request.params.id), base(request)) };
   });
   app.get(V3 + '/users', async (request) => {
     requireAdmin(caller(request), 'identity:list_users');

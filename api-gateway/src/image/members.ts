@@ -9,7 +9,8 @@ import { KubeError } from '../../../operator/src/kube/client.ts';
 import { objectPath } from '../../../operator/src/kube/resources.ts';
 import { type GatewayContext, IMAGE_PREFIX, type Principal, principalOf } from '../context.ts';
 import { GlanceError, policyRefusal } from './errors.ts';
-import { glanceTime, memberStatus, ownedBy, readableBy } from './images.ts';
+import { glanceTime, memberStatus } from './images.ts';
+import { findImage, imageWriter, mayWrite } from './writes.ts';
 
 const V2 = `${IMAGE_PREFIX}/v2`;
 const STATUSES = ['pending', 'accepted', 'rejected'] as const;
@@ -28,20 +29,15 @@ export function memberView(img: Image, member: string, status: MemberStatus) {
 }
 
 export function registerImageMembers(app: FastifyInstance, ctx: GatewayContext): void {
-  const find = async (p: Principal, id: string): Promise<Image> => {
-    await ctx.authorize(p, 'get', IMAGES, undefined, 'get_member');
-    const img = (await ctx.caches.get<Image>(IMAGES)).list().find((i) => i.metadata.uid === id);
-    if (!img || !readableBy(img, p)) throw new GlanceError(404, `No image found with ID ${id}`);
-    return img;
-  };
-  const isOwner = (p: Principal, img: Image) => p.isAdmin || (p.roles.includes('member') && ownedBy(img, p));
+  const find = (p: Principal, id: string): Promise<Image> => findImage(ctx, p, id, 'get_member');
+  const isOwner = mayWrite;
   /** Writes spec.members (fresh object, resourceVersion-guarded); the gateway's identity: see writes.ts. */
   const writeMembers = async (
     p: Principal,
     img: Image,
     change: (members: Record<string, MemberStatus>) => void,
   ): Promise<Image> => {
-    const client = p.isAdmin ? ctx.clientFor(p) : ctx.kube;
+    const client = imageWriter(ctx, p);
     for (let attempt = 0; ; attempt++) {
       const fresh = await client.get<Image>(objectPath(IMAGES, img.metadata.name!));
       const members = { ...(fresh.spec.members ?? {}) };

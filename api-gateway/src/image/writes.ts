@@ -33,10 +33,30 @@ type Phase = NonNullable<NonNullable<Image['status']>['phase']>;
 const phaseOf = (img: Image): Phase => img.status?.phase ?? 'queued';
 
 /** Glance's write rule: admin, or a member of the owner project. */
-function mayWrite(p: Principal, img: Image | undefined): boolean {
+export function mayWrite(p: Principal, img: Image | undefined): boolean {
   if (p.isAdmin) return true;
   if (!p.roles.includes('member')) return false;
   return img === undefined || ownedBy(img, p);
+}
+
+/**
+ * Who writes an Image: an admin as themselves; a member with the gateway's own identity, once
+ * mayWrite said yes (RBAC cannot see an Image's owner).
+ */
+export const imageWriter = (ctx: GatewayContext, p: Principal): KubeClient =>
+  p.isAdmin ? ctx.clientFor(p) : ctx.kube;
+
+/** The image by id as the principal may see it (404 otherwise), from the gateway's cache. */
+export async function findImage(
+  ctx: GatewayContext,
+  p: Principal,
+  id: string,
+  action: string,
+): Promise<Image> {
+  await ctx.authorize(p, 'get', IMAGES, undefined, action);
+  const img = (await ctx.caches.get<Image>(IMAGES)).list().find((i) => i.metadata.uid === id);
+  if (!img || !readableBy(img, p)) throw new GlanceError(404, `No image found with ID ${id}`);
+  return img;
 }
 
 export function registerImageWrites(app: FastifyInstance, ctx: GatewayContext): void {
@@ -51,16 +71,9 @@ export function registerImageWrites(app: FastifyInstance, ctx: GatewayContext): 
     }
   });
 
-  const writer = (p: Principal): KubeClient => (p.isAdmin ? ctx.clientFor(p) : ctx.kube);
+  const writer = (p: Principal): KubeClient => imageWriter(ctx, p);
   const cache = () => ctx.caches.get<Image>(IMAGES);
-
-  /** The image by id as the principal may see it (404 otherwise), from the gateway's cache. */
-  const find = async (p: Principal, id: string): Promise<Image> => {
-    await ctx.authorize(p, 'get', IMAGES, undefined, 'get_image');
-    const img = (await cache()).list().find((i) => i.metadata.uid === id);
-    if (!img || !readableBy(img, p)) throw new GlanceError(404, `No image found with ID ${id}`);
-    return img;
-  };
+  const find = (p: Principal, id: string): Promise<Image> => findImage(ctx, p, id, 'get_image');
   /** The image, fresh from the apiserver, for a write the principal must be allowed. */
   const forWrite = async (p: Principal, id: string, action: string): Promise<Image> => {
     const cached = await find(p, id);
