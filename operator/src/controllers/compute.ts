@@ -308,13 +308,14 @@ export function computeReconciler(d: ComputeManagerDeps) {
   /** The snapshot a shelve of this server made, if it is recorded or was made before a crash. */
   function shelvedSnapshot(s: Server): Image | undefined {
     const name = `${s.spec.name}-shelved`;
-    return d
-      .images()
-      .find(
-        (i) =>
-          i.metadata.uid === s.status?.shelvedImageId ||
-          (i.spec.name === name && i.spec.properties?.instance_uuid === s.metadata.uid),
-      );
+    return d.images().find(
+      (i) =>
+        i.metadata.uid === s.status?.shelvedImageId ||
+        // One a crash left queued (its upload cut short) has no data to unshelve from.
+        (i.spec.name === name &&
+          i.spec.properties?.instance_uuid === s.metadata.uid &&
+          i.status?.phase === 'active'),
+    );
   }
 
   function simpleStep(host: string, uuid: string, act: ServerAction): Promise<void> {
