@@ -22,6 +22,7 @@ import {
   principalOf,
 } from '../context.ts';
 import { ApiError } from '../errors.ts';
+import { types } from '../servers/validation.ts';
 import { type Schema, type Versioned, pyRepr, validateBody, FQDN } from '../validation.ts';
 import { novaTime, validateInteger } from '../compute/common.ts';
 import { actionKey } from '../servers/actionschemas.ts';
@@ -32,7 +33,7 @@ const POLICY = 'os_compute_api:os-aggregates';
 export const AZ_KEY = 'availability_zone';
 
 // --- schemas (schemas/aggregates.py) ---
-const NAME: Schema = { type: 'string', minLength: 1, maxLength: 255, format: 'name' };
+const NAME: Schema = types.name;
 const NAME_SPACES: Schema = {
   type: 'string',
   minLength: 1,

@@ -9,6 +9,7 @@ import { COMPUTE_HOSTS } from '../../../operator/src/controllers/computehost.ts'
 import { SERVERS } from '../../../operator/src/controllers/server.ts';
 import { COMPUTE_PREFIX, type GatewayContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
+import { types } from '../servers/validation.ts';
 import {
   BOOLEAN,
   type Schema,
@@ -23,7 +24,7 @@ import { adminRead, hostsAndZones, isUuidLike, onlyIn, serviceIsUp, serviceUuid 
 
 const POLICY = 'os_compute_api:os-hypervisors';
 
-const NON_NEGATIVE: Schema = { type: ['integer', 'string'], pattern: '^[0-9]*$', minimum: 0, minLength: 1 };
+const NON_NEGATIVE: Schema = types.nonNegativeInteger;
 const PAGING = { limit: NON_NEGATIVE, marker: { type: 'string' } };
 export const LIST_QUERY: Versioned[] = [
   { schema: querySchema({}), max: '2.32' },

@@ -22,7 +22,7 @@ import {
   principalOf,
 } from '../context.ts';
 import { ApiError, NOT_FOUND_MESSAGE } from '../errors.ts';
-import { listedFor, readableBy } from '../image/images.ts';
+import { glanceTime, listedFor, readableBy } from '../image/images.ts';
 import { validateMetadata, validateMetadataItem } from '../servers/schemas.ts';
 import { collectionLinks, limitAndMarker, paginate, resourceLinks } from './common.ts';
 
@@ -39,10 +39,6 @@ const STATUS: Record<string, string> = {
   killed: 'ERROR',
 };
 const PROGRESS: Record<string, number> = { queued: 25, saving: 50, active: 100 };
-
-/** utils.isotime: seconds and a Z. */
-const isotime = (iso: string | undefined): string | null =>
-  iso ? new Date(iso).toISOString().replace(/\.\d{3}Z$/, 'Z') : null;
 
 function imageLinks(request: FastifyRequest, id: string) {
   return [
@@ -67,7 +63,7 @@ export function imageDetailView(request: FastifyRequest, img: Image): Record<str
   const id = img.metadata.uid!;
   const phase = img.status?.phase ?? 'queued';
   const properties = { ...(img.spec.properties ?? {}) } as Record<string, unknown>;
-  const created = isotime(img.metadata.creationTimestamp);
+  const created = glanceTime(img.metadata.creationTimestamp);
   const view: Record<string, unknown> = {
     id,
     name: img.spec.name,

@@ -22,6 +22,7 @@ import {
   principalOf,
 } from '../context.ts';
 import { ApiError } from '../errors.ts';
+import { types } from '../servers/validation.ts';
 import {
   type Schema,
   type Versioned,
@@ -38,7 +39,7 @@ const POLICY = (action: string) => `os_compute_api:os-server-groups:${action}`;
 const POLICY_OBJ_MICROVERSION = '2.64';
 
 // --- schemas ---
-const NAME: Schema = { type: 'string', minLength: 1, maxLength: 255, format: 'name' };
+const NAME: Schema = types.name;
 const policiesSchema = (allowed: string[]): Schema => ({
   type: 'array',
   items: [{ type: 'string', enum: allowed }],

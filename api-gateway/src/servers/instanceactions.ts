@@ -6,7 +6,7 @@ import type { Server, ServerAction } from '../../../operator/src/api/v1alpha1/in
 import { API_VERSION } from '../../../operator/src/api/kind.ts';
 import { SERVER_ACTIONS, SERVER_UID_LABEL } from '../../../operator/src/controllers/serveraction.ts';
 import { hostId } from '../../../operator/src/compute/server.ts';
-import { collectionLinks, limitAndMarker } from '../compute/common.ts';
+import { collectionLinks, limitAndMarker, novaTime } from '../compute/common.ts';
 import {
   COMPUTE_PREFIX,
   type GatewayContext,
@@ -24,10 +24,6 @@ import { serverId } from './view.ts';
 
 const POLICY = (rule: string) => `os_compute_api:os-instance-actions:${rule}`;
 type Json = Record<string, unknown>;
-
-/** A naive datetime as Nova's JSON prints it: microseconds, no zone. */
-const naive = (t: string | undefined): string | null =>
-  t ? new Date(t).toISOString().replace(/\.(\d{3})Z$/, '.$1000') : null;
 
 const LIST_QUERY_258 = querySchema(
   {
@@ -87,9 +83,9 @@ export function actionView(a: ServerAction, server: Server, projectId: string, v
     request_id: a.spec.requestId ?? a.metadata.uid,
     user_id: a.spec.user ?? null,
     project_id: projectId,
-    start_time: naive(startOf(a)),
+    start_time: novaTime(startOf(a)),
     message: failed ? 'Error' : null,
-    ...(v258 ? { updated_at: naive(updatedOf(a)) } : {}),
+    ...(v258 ? { updated_at: novaTime(updatedOf(a)) } : {}),
   };
 }
 
@@ -104,8 +100,8 @@ export interface EventOptions {
 export function eventsView(a: ServerAction, projectId: string, o: EventOptions): Json[] {
   return (a.status?.events ?? []).map((e) => ({
     event: e.event,
-    start_time: naive(e.startTime),
-    finish_time: naive(e.finishTime),
+    start_time: novaTime(e.startTime),
+    finish_time: novaTime(e.finishTime),
     result: e.result ?? null,
     ...(o.traceback ? { traceback: e.traceback ?? null } : {}),
     ...(o.host ? { host: e.host ?? null } : {}),

@@ -37,6 +37,7 @@ import {
   urlProjectId,
 } from '../context.ts';
 import { ApiError } from '../errors.ts';
+import { zonesOfHosts } from '../admin/aggregates.ts';
 import { APIVersionRequest } from '../microversion.ts';
 import { registerServerActions, submitAction } from './actions.ts';
 import { registerInstanceActions } from './instanceactions.ts';
@@ -103,10 +104,9 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
       caches.get<ServerGroup>(SERVER_GROUPS),
       caches.get<Image>(IMAGES),
     ]);
-    // Memoised per request: a page of 1,000 servers asks the same few hosts and projects.
-    const zones = new Map<string, string>();
+    // Once per request: a page of 1,000 servers asks the same few hosts and projects.
+    const zones = zonesOfHosts(aggregates.list());
     const projectIds = new Map<string, string>();
-    const zoned = aggregates.list().filter((a) => a.spec.availabilityZone);
     return {
       version: versionOf(request),
       selfUrl: computeUrl(request),
@@ -118,16 +118,7 @@ export function registerServers(app: FastifyInstance, ctx: GatewayContext): void
         return id;
       },
       hostStatus: (host) => computeHostStatus(hosts.get(host)),
-      hostZone: (host) => {
-        let zone = zones.get(host);
-        if (zone === undefined) {
-          zone =
-            zoned.find((a) => a.spec.hosts?.includes(host))?.spec.availabilityZone ??
-            DEFAULT_AVAILABILITY_ZONE;
-          zones.set(host, zone);
-        }
-        return zone;
-      },
+      hostZone: (host) => zones.get(host) ?? DEFAULT_AVAILABILITY_ZONE,
       serverGroups: (s) =>
         groups
           .list()

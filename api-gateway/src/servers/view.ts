@@ -11,6 +11,7 @@ import { POWER_STATES, statusFromState } from '../../../operator/src/compute/sta
 import { sanitizeHostname } from '../../../operator/src/compute/hostname.ts';
 import type { APIVersionRequest } from '../microversion.ts';
 import { pyStr } from '../validation.ts';
+import { novaTime } from '../compute/common.ts';
 import { IMAGE_META_PROPS } from './imagemetaprops.ts';
 
 /** The server's index in its multi-create request (launch_index). */
@@ -111,11 +112,6 @@ function cachedHostId(project: string, host: string | undefined): string {
     hostIds.set(key, id);
   }
   return id;
-}
-
-/** A naive datetime as oslo's jsonutils prints it (OS-SRV-USG:launched_at): microseconds, no zone. */
-function naiveTime(t: string | undefined): string | null {
-  return t ? new Date(t).toISOString().replace(/\.(\d{3})Z$/, '.$1000') : null;
 }
 
 /** The last write to the object (Nova's updated_at): its newest managedFields entry, else its creation. */
@@ -257,8 +253,8 @@ export function showView(ctx: ServerViewContext, s: Server, opts: ShowOptions = 
     server['OS-EXT-AZ:availability_zone'] = availabilityZone(ctx, s);
     server.config_drive = s.spec.configDrive ? 'True' : '';
     server.key_name = s.spec.keyName ?? null;
-    server['OS-SRV-USG:launched_at'] = naiveTime(s.status?.launchedAt);
-    server['OS-SRV-USG:terminated_at'] = naiveTime(s.status?.terminatedAt);
+    server['OS-SRV-USG:launched_at'] = novaTime(s.status?.launchedAt);
+    server['OS-SRV-USG:terminated_at'] = novaTime(s.status?.terminatedAt);
     if (s.spec.networks.allocation !== 'none') {
       server.security_groups = (s.spec.securityGroups ?? ['default']).map((name) => ({ name }));
     }
