@@ -20,7 +20,8 @@ import { APIVersionRequest } from '../microversion.ts';
 import { type Schema, validateBody } from '../validation.ts';
 import type { OwnAction, ServerAccess } from './actions.ts';
 import { types } from './validation.ts';
-import { serverId } from './view.ts';
+import { serverId, stateOf } from './view.ts';
+import { stateRefusal } from '../../../operator/src/compute/actions.ts';
 
 type Json = Record<string, unknown>;
 
@@ -139,12 +140,8 @@ export function registerInterfaces(
   /** compute.API.attach_interface / detach_interface: lock, then vm_state active, paused or stopped. */
   function checkAttachable(p: { isAdmin: boolean }, s: Server, method: string): void {
     if (s.spec.locked && !p.isAdmin) throw new ApiError(409, `Instance ${serverId(s)} is locked`);
-    const vm = s.status?.vmState ?? 'building';
-    const task = s.status?.taskState;
-    if (!INTERFACE_STATES.includes(vm) || task) {
-      const [attr, state] = task ? ['task_state', task] : ['vm_state', vm];
-      throw new ApiError(409, `Cannot '${method}' instance ${serverId(s)} while it is in ${attr} ${state}`);
-    }
+    const refused = stateRefusal(method, stateOf(s), INTERFACE_STATES);
+    if (refused) throw new ApiError(409, refused);
   }
 
   app.post(P, async (request: Req) => {

@@ -27,7 +27,8 @@ import { type Schema, querySchema, validateBody, validateQuery } from '../valida
 import type { ServerAccess } from './actions.ts';
 import { actionLog } from './instanceactions.ts';
 import { parseIsoTime, types } from './validation.ts';
-import { serverId } from './view.ts';
+import { serverId, stateOf } from './view.ts';
+import { stateRefusal } from '../../../operator/src/compute/actions.ts';
 
 type Json = Record<string, unknown>;
 const MOVES: readonly string[] = ['resize', 'migrate', 'live-migration', 'evacuate'];
@@ -350,12 +351,10 @@ export function registerMigrations(app: FastifyInstance, ctx: GatewayContext, ac
     action: string,
   ): Promise<MigrationRecord> {
     if (s.spec.locked && !p.isAdmin) throw new ApiError(409, `Instance ${serverId(s)} is locked`);
-    const task = s.status?.taskState;
-    if (task !== 'migrating' || (action === 'force_complete' && s.status?.vmState !== 'active')) {
-      const [attr, state] =
-        task !== 'migrating' ? ['task_state', task ?? 'None'] : ['vm_state', s.status?.vmState ?? 'None'];
-      throw new ApiError(409, `Cannot '${action}' instance ${serverId(s)} while it is in ${attr} ${state}`);
-    }
+    // live_migrate_force_complete: vm_state active and task migrating; the abort: task migrating.
+    const vmStates = action === 'force_complete' ? ['active'] : 'any';
+    const refused = stateRefusal(action, stateOf(s), vmStates, ['migrating']);
+    if (refused) throw new ApiError(409, refused);
     const m = (await recordsOf(s)).find((x) => String(x.id) === mid && x.type === 'live-migration');
     if (!m) throw new ApiError(404, `Migration ${mid} not found for instance ${serverId(s)}`);
     return m;

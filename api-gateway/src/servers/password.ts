@@ -11,7 +11,8 @@ import { COMPUTE_PREFIX, enforce, principalOf } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { type Schema, validateBody } from '../validation.ts';
 import type { OwnAction, ServerAccess } from './actions.ts';
-import { serverId } from './view.ts';
+import { serverId, stateOf } from './view.ts';
+import { stateRefusal } from '../../../operator/src/compute/actions.ts';
 
 /** The guest's encrypted password (base64), as the metadata service received it. */
 export const PASSWORD_ANNOTATION = 'compute.kova.io/encrypted-password';
@@ -68,15 +69,8 @@ export function registerServerPassword(
     enforce(p, 'os_compute_api:os-admin-password', 'project_member');
     // compute.API.set_admin_password: check_instance_lock, then vm_state active and no task.
     if (s.spec.locked && !p.isAdmin) throw new ApiError(409, `Instance ${serverId(s)} is locked`);
-    const vm = s.status?.vmState ?? 'building';
-    const task = s.status?.taskState;
-    if (vm !== 'active' || task) {
-      const [attr, state] = vm !== 'active' ? ['vm_state', vm] : ['task_state', task];
-      throw new ApiError(
-        409,
-        `Cannot 'changePassword' instance ${serverId(s)} while it is in ${attr} ${state}`,
-      );
-    }
+    const refused = stateRefusal('changePassword', stateOf(s), ['active']);
+    if (refused) throw new ApiError(409, refused);
     throw new ApiError(501, 'Unable to set password on instance');
   };
   return { changePassword };

@@ -63,6 +63,13 @@ export function serverId(s: Server): string {
   return s.metadata.uid ?? '';
 }
 
+/** What Nova's state checks read of a server (one not yet reconciled is building). */
+export const stateOf = (s: Server) => ({
+  uuid: serverId(s),
+  vmState: s.status?.vmState ?? ('building' as const),
+  taskState: s.status?.taskState,
+});
+
 export function projectOf(s: Server): string {
   return s.metadata.namespace ?? '';
 }

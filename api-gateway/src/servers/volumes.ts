@@ -11,7 +11,8 @@ import { ApiError } from '../errors.ts';
 import { type Schema, validateBody } from '../validation.ts';
 import type { ServerAccess } from './actions.ts';
 import { types } from './validation.ts';
-import { serverId } from './view.ts';
+import { serverId, stateOf } from './view.ts';
+import { stateRefusal } from '../../../operator/src/compute/actions.ts';
 
 const VA = (rule: string) => `os_compute_api:os-volumes-attachments:${rule}`;
 
@@ -81,13 +82,8 @@ export function registerVolumeAttachments(app: FastifyInstance, access: ServerAc
       throw new ApiError(409, `Cannot 'attach_volume' instance ${serverId(s)} while it is in vm_state ${vm}`);
     }
     if (s.spec.locked && !p.isAdmin) throw new ApiError(409, `Instance ${serverId(s)} is locked`);
-    if (!ATTACHABLE.includes(vm) || s.status?.taskState) {
-      const [attr, state] = s.status?.taskState ? ['task_state', s.status.taskState] : ['vm_state', vm];
-      throw new ApiError(
-        409,
-        `Cannot 'attach_volume' instance ${serverId(s)} while it is in ${attr} ${state}`,
-      );
-    }
+    const refused = stateRefusal('attach_volume', stateOf(s), ATTACHABLE);
+    if (refused) throw new ApiError(409, refused);
     throw new ApiError(404, `Volume ${body.volumeAttachment.volumeId} could not be found.`);
   });
 

@@ -262,6 +262,27 @@ export interface Caller {
   admin: boolean;
 }
 
+const invalidState = (apiName: string, uuid: string, attr: string, value?: string | null) =>
+  `Cannot '${apiName}' instance ${uuid} while it is in ${attr} ${value ?? 'None'}`;
+
+/**
+ * check_instance_state's refusal (InstanceInvalidState: the vm_state first, then the task_state)
+ * for a compute API method, or undefined; 'any' skips a check, and the task states default to the
+ * decorator's (no task running). Methods outside the action table (attach_interface, ...) use it too.
+ */
+export function stateRefusal(
+  apiName: string,
+  server: Pick<ServerFacts, 'uuid' | 'vmState' | 'taskState'>,
+  vmStates: readonly string[] | 'any',
+  taskStates: readonly (string | null)[] | 'any' = [null],
+): string | undefined {
+  if (vmStates !== 'any' && !vmStates.includes(server.vmState as string))
+    return invalidState(apiName, server.uuid, 'vm_state', server.vmState);
+  if (taskStates !== 'any' && !taskStates.includes(server.taskState ?? null))
+    return invalidState(apiName, server.uuid, 'task_state', server.taskState);
+  return undefined;
+}
+
 /**
  * Why Nova would refuse the action on this server (its 409 message), or undefined if it would
  * accept it. Checks run in the decorators' order: lock, then vm_state, task_state, launched_at.
@@ -278,13 +299,9 @@ export function refusal(
   if (action === 'unlock' && server.lockedBy === 'admin' && !caller.admin) {
     return `Policy doesn't allow os_compute_api:os-lock-server:unlock:unlock_override to be performed.`;
   }
-  const state = (attr: string, value: string | null | undefined) =>
-    `Cannot '${r.apiName}' instance ${server.uuid} while it is in ${attr} ${value ?? 'None'}`;
-  if (r.vmStates !== 'any' && !r.vmStates.includes(server.vmState as VmState))
-    return state('vm_state', server.vmState);
-  if (r.taskStates !== 'any' && !r.taskStates.includes(server.taskState ?? null))
-    return state('task_state', server.taskState);
-  if (r.mustHaveLaunched && !server.launchedAt) return state('launched_at', undefined);
+  const refused = stateRefusal(r.apiName, server, r.vmStates, r.taskStates);
+  if (refused) return refused;
+  if (r.mustHaveLaunched && !server.launchedAt) return invalidState(r.apiName, server.uuid, 'launched_at');
   if (r.needsHost && !server.host) return `Instance ${server.uuid} is not ready yet: it has no host`;
   return undefined;
 }
