@@ -136,8 +136,8 @@ export class LibvirtDriver implements VirtDriver {
   async listInstances(host: string): Promise<string[]> {
     if (host !== this.o.host) return [];
     const uuids = new Set<string>();
-    for (const d of await this.o.libvirt.listDomains()) {
-      if (d.name.startsWith(DOMAIN_PREFIX)) uuids.add(d.name.slice(DOMAIN_PREFIX.length));
+    for (const name of await this.o.libvirt.listDomainNames()) {
+      if (name.startsWith(DOMAIN_PREFIX)) uuids.add(name.slice(DOMAIN_PREFIX.length));
     }
     for (const f of await readdir(this.o.stateDir).catch(() => [] as string[])) {
       if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(f)) uuids.add(f);

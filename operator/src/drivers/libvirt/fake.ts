@@ -57,8 +57,8 @@ export class FakeLibvirt implements Libvirt {
   async capabilities(): Promise<string> {
     return '<capabilities><host><cpu><arch>x86_64</arch><model>qemu64</model><vendor>AMD</vendor><topology sockets="1" dies="1" cores="4" threads="1"/><feature name="sse4.2"/></cpu></host></capabilities>';
   }
-  async listDomains(): Promise<DomainInfo[]> {
-    return [...this.domains.keys()].map((name) => this.info(name));
+  async listDomainNames(): Promise<string[]> {
+    return [...this.domains.keys()];
   }
   private info(name: string): DomainInfo {
     const d = this.get(name);

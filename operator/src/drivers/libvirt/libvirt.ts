@@ -69,8 +69,8 @@ export interface Libvirt {
   nodeInfo(): Promise<NodeInfo>;
   /** `virsh capabilities` (the host's CPU model, vendor, topology and features). */
   capabilities(): Promise<string>;
-  /** Every defined or running domain. */
-  listDomains(): Promise<DomainInfo[]>;
+  /** The names of every defined or running domain. */
+  listDomainNames(): Promise<string[]>;
   /** undefined when the domain does not exist. */
   domain(name: string): Promise<DomainInfo | undefined>;
   /** Defines (or redefines) a persistent domain from its XML. */
@@ -185,10 +185,8 @@ export class VirshLibvirt implements Libvirt {
     return this.virsh('capabilities');
   }
 
-  async listDomains(): Promise<DomainInfo[]> {
-    const names = (await this.virsh('list', '--all', '--name')).split('\n').filter(Boolean);
-    const infos = await Promise.all(names.map((n) => this.domain(n)));
-    return infos.filter((d): d is DomainInfo => d !== undefined);
+  async listDomainNames(): Promise<string[]> {
+    return (await this.virsh('list', '--all', '--name')).split('\n').filter(Boolean);
   }
 
   async domain(name: string): Promise<DomainInfo | undefined> {
