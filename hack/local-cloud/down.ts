@@ -2,9 +2,9 @@
 // before the apiserver they talk to, etcd last): SIGTERM, then SIGKILL after 10 s. The cloud's
 // QEMU guests go too (destroyed and undefined once the agent has stopped, before libvirtd). The
 // folder (logs, state) stays until the next `make up`.
-import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { kovaDomains, virsh } from '../../e2e/harness/libvirt.ts';
 import { cloudDir, isOurs, pidsFile, recorded } from './processes.ts';
 
 const dir = cloudDir();
@@ -37,17 +37,9 @@ console.log(`Kova is down; logs stay in ${dir}/logs until the next \`make up\`.`
 
 /** Destroys and undefines the libvirt domains whose disks are in the cloud's folder. */
 function removeGuests(): void {
-  const virsh = (...args: string[]) =>
-    execFileSync('virsh', ['-q', '-c', 'qemu:///system', ...args], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-      timeout: 30_000,
-    });
   let names: string[];
   try {
-    names = virsh('list', '--all', '--name')
-      .split('\n')
-      .filter((n) => n.startsWith('kova-'));
+    names = kovaDomains();
   } catch {
     return; // no libvirt here
   }
